@@ -1,0 +1,579 @@
+//! The chain: a shared, consolidating log of atoms with many writers and many readers.
+//!
+//! # Design
+//!
+//! The chain is a singly linked list of nodes, oldest to newest, each holding one atom
+//! (a [`Chainable`] value). A writer merges its update into the newest atom in place,
+//! unless a reader *pins* that node, in which case it appends a fresh node. A reader pins
+//! the last node it has folded; to receive, it walks forward from its pin, pinning each
+//! node before folding it and releasing the previous one, and stops at the newest.
+//!
+//! Compaction keeps the list short: an unpinned node that has both a predecessor and a
+//! successor is *absorbed* into its successor (its atom is merged forward and the node is
+//! unlinked), and unpinned nodes at the front, behind every reader, are *trimmed*. After a
+//! sweep every live node is pinned except possibly the newest, so with `R` readers at most
+//! `R + 1` nodes are live, and `R + 2` once a send appends after the sweep.
+//!
+//! Atoms only ever move *forward* along `next` pointers, and only out of unpinned nodes.
+//! A reader has folded exactly the atoms at or behind its pin, so what it has folded can
+//! never move ahead of it and what it has not folded can never move behind it: it folds
+//! every atom exactly once. `DESIGN.md` gives the full argument.
+//!
+//! # Synchronization
+//!
+//! * `Node::payload` (`RwLock`): the atom and the `next` link. Walkers read-lock one node at
+//!   a time; writers and the compactor write-lock.
+//! * `Node::holders` (atomic): the number of readers pinning the node. It is incremented
+//!   only under the node's read lock (walkers) or, for the newest node, under the newest
+//!   mutex (registration); every check that acts on `holders == 0` holds the node's write
+//!   lock, and for the newest node also the newest mutex, so no pin can appear between the
+//!   check and the act. Decrements happen without locks; a stale non-zero read only delays
+//!   compaction to the next sweep, which the unpinning reader always runs itself.
+//! * `Shared::version` (atomic): bumped (release) after every committed send, under the
+//!   newest mutex. A reader whose last walk started at the version it now loads (acquire)
+//!   has nothing new and returns without touching a lock.
+//! * `Shared::newest` (mutex): the newest node and the send counters; serializes writers.
+//! * `Shared::oldest` (mutex): the front of the live list and the compaction counters;
+//!   serializes compaction sweeps.
+//!
+//! # Lock order
+//!
+//! `oldest` mutex, then `newest` mutex, then node payloads older before newer. Walkers hold
+//! one payload lock at a time; a writer holds the newest mutex and the newest payload; the
+//! only place that holds several payload locks, [`Shared::absorb_after`], takes them in list
+//! order. No code holds `newest` while taking `oldest`.
+//!
+//! # Memory reclamation
+//!
+//! Nodes are reference counted. The list owns its nodes through `oldest` and the `next`
+//! links; readers own their pins. Trimming advances `oldest`, so the prefix behind every
+//! reader is freed as soon as no walker still holds it. `Drop` for a node unlinks its
+//! successors iteratively, so dropping a long chain does not recurse.
+//!
+//! # Trade-offs
+//!
+//! Writers serialize on one mutex: the price of merging concurrent sends into one atom,
+//! which is what makes cancellation across writers free for readers. Walks take a read
+//! lock per node, and a reader that has caught up makes the next send allocate one node.
+
+use crossbeam_utils::CachePadded;
+
+use crate::sync::{lock, read, write, Arc, AtomicU64, AtomicUsize, Mutex, Ordering, RwLock};
+use crate::Chainable;
+
+/// One atom of the chain and the link to the next one.
+struct Node<T> {
+    payload: RwLock<Payload<T>>,
+    /// Readers pinning this node (see the module docs for who may change it when).
+    holders: AtomicUsize,
+    /// The owning chain's count of allocated nodes.
+    live: Arc<AtomicUsize>,
+}
+
+struct Payload<T> {
+    value: T,
+    next: Option<Arc<Node<T>>>,
+}
+
+impl<T> Node<T> {
+    fn new(value: T, holders: usize, live: &Arc<AtomicUsize>) -> Arc<Self> {
+        // Relaxed: a statistic; readers of it synchronize through other means.
+        live.fetch_add(1, Ordering::Relaxed);
+        Arc::new(Node {
+            payload: RwLock::new(Payload { value, next: None }),
+            holders: AtomicUsize::new(holders),
+            live: live.clone(),
+        })
+    }
+
+    /// The successor, read under this node's read lock.
+    fn next(&self) -> Option<Arc<Node<T>>> {
+        read(&self.payload).next.clone()
+    }
+
+    /// Detaches the successor link without locking (we own `self` exclusively).
+    fn take_next(&mut self) -> Option<Arc<Node<T>>> {
+        match self.payload.get_mut() {
+            Ok(payload) => payload.next.take(),
+            Err(poisoned) => poisoned.into_inner().next.take(),
+        }
+    }
+}
+
+impl<T> Drop for Node<T> {
+    fn drop(&mut self) {
+        // Relaxed: see `Node::new`.
+        self.live.fetch_sub(1, Ordering::Relaxed);
+        // Unlink successors one at a time, so a long chain does not drop recursively.
+        let mut next = self.take_next();
+        while let Some(node) = next {
+            next = match Arc::try_unwrap(node) {
+                Ok(mut node) => node.take_next(),
+                Err(_) => None,
+            };
+        }
+    }
+}
+
+/// The newest node and the writers' counters, behind the newest mutex.
+struct Newest<T> {
+    node: Arc<Node<T>>,
+    merged_in_place: u64,
+    appended: u64,
+}
+
+/// The front of the live list and the compactor's counters, behind the oldest mutex.
+struct Oldest<T> {
+    node: Arc<Node<T>>,
+    absorbed: u64,
+    trimmed: u64,
+}
+
+/// The state shared by every handle and reader of one chain.
+struct Shared<T> {
+    newest: CachePadded<Mutex<Newest<T>>>,
+    /// Committed sends so far; bumped after each one, under the newest mutex.
+    version: CachePadded<AtomicU64>,
+    oldest: Mutex<Oldest<T>>,
+    live: Arc<AtomicUsize>,
+}
+
+/// What one absorption step found after a node.
+enum Step<T> {
+    /// The successor was unpinned and was absorbed into its own successor.
+    Absorbed,
+    /// The successor is pinned: continue after it.
+    Advance(Arc<Node<T>>),
+    /// The successor is the newest node, or there is none.
+    End,
+}
+
+impl<T: Chainable> Shared<T> {
+    /// Trims the unpinned front and absorbs every unpinned interior node into its successor.
+    fn compact(&self) {
+        let mut oldest = lock(&self.oldest);
+        loop {
+            let next = {
+                let payload = write(&oldest.node.payload);
+                // The front has a successor only if it is not the newest, so pins can only
+                // appear under its read lock, which the write lock excludes.
+                // Relaxed: increments happen under that lock, which orders them before us.
+                if oldest.node.holders.load(Ordering::Relaxed) != 0 {
+                    break;
+                }
+                match &payload.next {
+                    Some(next) => next.clone(),
+                    None => break,
+                }
+            };
+            // NOTE: a trimmed node keeps its atom and its link, so a walker that already
+            // holds it still folds it and still finds its way forward.
+            oldest.node = next;
+            oldest.trimmed += 1;
+        }
+        let mut pred = oldest.node.clone();
+        loop {
+            match Self::absorb_after(&pred) {
+                Step::Absorbed => oldest.absorbed += 1,
+                Step::Advance(next) => pred = next,
+                Step::End => break,
+            }
+        }
+    }
+
+    /// Absorbs `pred`'s successor into the successor's successor if no reader pins it.
+    ///
+    /// This is the only function that holds more than one payload lock; it takes them in
+    /// list order (`pred`, then its successor, then that one's), which is the lock order.
+    fn absorb_after(pred: &Node<T>) -> Step<T> {
+        let mut pred_payload = write(&pred.payload);
+        let Some(node) = pred_payload.next.clone() else {
+            return Step::End;
+        };
+        let mut node_payload = write(&node.payload);
+        let Some(succ) = node_payload.next.clone() else {
+            // `node` is the newest: writers merge into it, it is never absorbed.
+            return Step::End;
+        };
+        // Relaxed: pins of a non-newest node happen under its read lock, excluded here.
+        if node.holders.load(Ordering::Relaxed) != 0 {
+            drop(node_payload);
+            return Step::Advance(node);
+        }
+        let mut succ_payload = write(&succ.payload);
+        // NOTE: the atom moves forward, to a node every reader that has not folded `node`
+        // will still reach; readers pinned at or after `succ` have folded it already.
+        succ_payload.value.merge_from(&mut node_payload.value);
+        // `node` keeps its (now empty) atom and its link to `succ`, so a walker that read
+        // `pred.next` before this point folds nothing twice and loses nothing.
+        pred_payload.next = Some(succ.clone());
+        Step::Absorbed
+    }
+}
+
+/// A cloneable multi-writer handle to a chain.
+///
+/// Every clone writes to the same chain. Readers come from [`Chain::with_readers`] (which
+/// see every atom ever sent) or [`Chain::reader`] (which see the atoms sent after they
+/// registered).
+///
+/// # Examples
+///
+/// ```
+/// use chain::Chain;
+///
+/// let (chain, mut readers) = Chain::<i64>::with_readers(2);
+/// let other = chain.clone();
+/// chain.send(3);
+/// other.send(-1);
+/// for reader in &mut readers {
+///     let mut total = 0;
+///     assert!(reader.recv(&mut total));
+///     assert_eq!(total, 2);
+/// }
+/// ```
+pub struct Chain<T: Chainable> {
+    shared: Arc<Shared<T>>,
+}
+
+impl<T: Chainable> Clone for Chain<T> {
+    fn clone(&self) -> Self {
+        Chain {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<T: Chainable> Default for Chain<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Chainable> std::fmt::Debug for Chain<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Chain")
+            .field("live_nodes", &self.live_nodes())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Counters describing what a chain has done, for tests and benchmarks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Sends merged into the newest atom in place.
+    pub merged_in_place: u64,
+    /// Sends that appended a node because a reader pinned the newest one.
+    pub appended: u64,
+    /// Interior nodes merged into their successor by compaction.
+    pub absorbed: u64,
+    /// Front nodes released because every reader had passed them.
+    pub trimmed: u64,
+    /// Nodes currently allocated (the live list plus any a walker still holds).
+    pub live_nodes: usize,
+}
+
+impl<T: Chainable> Chain<T> {
+    /// A chain with no readers yet; register them with [`Chain::reader`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let chain = chain::Chain::<u64>::new();
+    /// chain.send(1); // nobody will ever see this one
+    /// let mut reader = chain.reader();
+    /// chain.send(2);
+    /// let mut total = 0;
+    /// reader.recv(&mut total);
+    /// assert_eq!(total, 2);
+    /// ```
+    pub fn new() -> Self {
+        Self::with_readers(0).0
+    }
+
+    /// A chain together with `readers` readers that will see every atom ever sent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (chain, readers) = chain::Chain::<u64>::with_readers(3);
+    /// assert_eq!(readers.len(), 3);
+    /// assert_eq!(chain.live_nodes(), 1);
+    /// ```
+    pub fn with_readers(readers: usize) -> (Self, Vec<Reader<T>>) {
+        let live = Arc::new(AtomicUsize::new(0));
+        let sentinel = Node::new(T::default(), readers, &live);
+        let shared = Arc::new(Shared {
+            newest: CachePadded::new(Mutex::new(Newest {
+                node: sentinel.clone(),
+                merged_in_place: 0,
+                appended: 0,
+            })),
+            version: CachePadded::new(AtomicU64::new(0)),
+            oldest: Mutex::new(Oldest {
+                node: sentinel.clone(),
+                absorbed: 0,
+                trimmed: 0,
+            }),
+            live,
+        });
+        let readers = (0..readers)
+            .map(|_| Reader {
+                shared: shared.clone(),
+                pin: sentinel.clone(),
+                seen: 0,
+            })
+            .collect();
+        (Chain { shared }, readers)
+    }
+
+    /// Registers a reader that will see every atom sent after this call returns.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let chain = chain::Chain::<i64>::new();
+    /// chain.send(5);
+    /// let mut late = chain.reader();
+    /// let mut total = 0;
+    /// assert!(!late.recv(&mut total));
+    /// chain.send(7);
+    /// assert!(late.recv(&mut total));
+    /// assert_eq!(total, 7);
+    /// ```
+    pub fn reader(&self) -> Reader<T> {
+        let newest = lock(&self.shared.newest);
+        // Relaxed: writers check `holders` under this same mutex.
+        newest.node.holders.fetch_add(1, Ordering::Relaxed);
+        // Every committed send bumped the version under this mutex: start from here.
+        let seen = self.shared.version.load(Ordering::Relaxed);
+        Reader {
+            shared: self.shared.clone(),
+            pin: newest.node.clone(),
+            seen,
+        }
+    }
+
+    /// Sends `value`: merges it into the newest atom, or appends it as a new atom.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (chain, _readers) = chain::Chain::<u64>::with_readers(1);
+    /// chain.send(1); // appends: the reader pins the sentinel
+    /// chain.send(2); // merges in place
+    /// let stats = chain.stats();
+    /// assert_eq!((stats.appended, stats.merged_in_place), (1, 1));
+    /// ```
+    pub fn send(&self, mut value: T) {
+        self.send_from(&mut value);
+    }
+
+    /// Sends the contents of `value`, leaving it empty.
+    ///
+    /// When the send merges in place, `value` keeps (or swaps in) a buffer the caller can
+    /// reuse, so a caller that sends from one buffer repeatedly allocates nothing. Sending
+    /// an empty value does nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chain::{Batch, Chain};
+    ///
+    /// let (chain, mut readers) = Chain::<Batch<u64>>::with_readers(1);
+    /// let mut buffer = Batch::new();
+    /// buffer.update(7, 1);
+    /// chain.send_from(&mut buffer);
+    /// assert_eq!(buffer.len(), 0);
+    /// let mut seen = Batch::new();
+    /// readers[0].recv(&mut seen);
+    /// assert_eq!(seen.updates(), &[(7, 1)]);
+    /// ```
+    pub fn send_from(&self, value: &mut T) {
+        if value.is_empty() {
+            return;
+        }
+        let mut newest = lock(&self.shared.newest);
+        let mut payload = write(&newest.node.payload);
+        // Relaxed: pins of the newest node happen under its read lock or under the newest
+        // mutex, and we hold both its write lock and that mutex.
+        if newest.node.holders.load(Ordering::Relaxed) == 0 {
+            payload.value.merge_from(value);
+            drop(payload);
+            newest.merged_in_place += 1;
+        } else {
+            let node = Node::new(std::mem::take(value), 0, &self.shared.live);
+            payload.next = Some(node.clone());
+            drop(payload);
+            newest.node = node;
+            newest.appended += 1;
+        }
+        // Release: a reader that sees this version (acquire) then locks the node and finds
+        // the atom; the bump under the mutex keeps `reader()`'s snapshot exact.
+        self.shared.version.fetch_add(1, Ordering::Release);
+    }
+
+    /// The number of nodes currently allocated for this chain.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (chain, mut readers) = chain::Chain::<u64>::with_readers(1);
+    /// for i in 0..1000 {
+    ///     chain.send(i);
+    ///     readers[0].recv(&mut 0);
+    /// }
+    /// assert!(chain.live_nodes() <= 1 + 2);
+    /// ```
+    pub fn live_nodes(&self) -> usize {
+        self.shared.live.load(Ordering::Relaxed)
+    }
+
+    /// A snapshot of the chain's counters.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let chain = chain::Chain::<u64>::new();
+    /// chain.send(1);
+    /// assert_eq!(chain.stats().merged_in_place, 1);
+    /// ```
+    pub fn stats(&self) -> Stats {
+        // Lock order: oldest, then newest; neither is held while taking the other here.
+        let (absorbed, trimmed) = {
+            let oldest = lock(&self.shared.oldest);
+            (oldest.absorbed, oldest.trimmed)
+        };
+        let newest = lock(&self.shared.newest);
+        Stats {
+            merged_in_place: newest.merged_in_place,
+            appended: newest.appended,
+            absorbed,
+            trimmed,
+            live_nodes: self.live_nodes(),
+        }
+    }
+}
+
+/// A reader of a chain: folds every atom it is owed exactly once.
+///
+/// A reader pins the last node it folded. Dropping it releases the pin and lets the chain
+/// compact what it held apart.
+///
+/// # Examples
+///
+/// ```
+/// let (chain, mut readers) = chain::Chain::<i64>::with_readers(1);
+/// let reader = &mut readers[0];
+/// chain.send(1);
+/// chain.send(-1);
+/// let mut atoms = 0;
+/// reader.recv_with(|_| atoms += 1);
+/// assert_eq!(atoms, 0); // the two sends cancelled in place
+/// ```
+pub struct Reader<T: Chainable> {
+    shared: Arc<Shared<T>>,
+    /// The last node folded; its `holders` counts this reader.
+    pin: Arc<Node<T>>,
+    /// The version loaded before the last walk.
+    seen: u64,
+}
+
+impl<T: Chainable> std::fmt::Debug for Reader<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reader")
+            .field("seen", &self.seen)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Chainable> Reader<T> {
+    /// True if sends have committed since this reader last looked. Takes no lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (chain, mut readers) = chain::Chain::<u64>::with_readers(1);
+    /// assert!(!readers[0].has_news());
+    /// chain.send(1);
+    /// assert!(readers[0].has_news());
+    /// ```
+    pub fn has_news(&self) -> bool {
+        // Acquire: pairs with the release bump in `send_from`.
+        self.shared.version.load(Ordering::Acquire) != self.seen
+    }
+
+    /// Folds every new atom into `acc`; true if any non-empty atom was folded.
+    ///
+    /// With nothing new this takes no lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (chain, mut readers) = chain::Chain::<u64>::with_readers(1);
+    /// chain.send(2);
+    /// chain.send(3);
+    /// let mut total = 0;
+    /// assert!(readers[0].recv(&mut total));
+    /// assert!(!readers[0].recv(&mut total));
+    /// assert_eq!(total, 5);
+    /// ```
+    pub fn recv(&mut self, acc: &mut T) -> bool {
+        self.recv_with(|atom| acc.merge_ref(atom))
+    }
+
+    /// Hands every new non-empty atom, oldest first, to `f`; true if it was called.
+    ///
+    /// `f` runs while the atom's read lock is held: it must not send on the same chain.
+    /// If `f` panics, the atom it was handed counts as delivered.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (chain, mut readers) = chain::Chain::<u64>::with_readers(1);
+    /// chain.send(2);
+    /// let mut atoms = Vec::new();
+    /// readers[0].recv_with(|atom| atoms.push(*atom));
+    /// assert_eq!(atoms, vec![2]);
+    /// ```
+    pub fn recv_with(&mut self, mut f: impl FnMut(&T)) -> bool {
+        // Acquire: pairs with the release bump in `send_from`.
+        let version = self.shared.version.load(Ordering::Acquire);
+        if version == self.seen {
+            return false;
+        }
+        self.seen = version;
+        let (mut moved, mut folded) = (false, false);
+        while let Some(next) = self.pin.next() {
+            let payload = read(&next.payload);
+            // Pin before folding, under the read lock: a writer or compactor that would
+            // merge into or absorb `next` checks `holders` under the write lock.
+            // Relaxed: ordered by the lock.
+            next.holders.fetch_add(1, Ordering::Relaxed);
+            let previous = std::mem::replace(&mut self.pin, next.clone());
+            // Release: our last use of `previous`'s atom happens before a compactor's
+            // (lock-ordered) decision to move it.
+            previous.holders.fetch_sub(1, Ordering::Release);
+            moved = true;
+            if !payload.value.is_empty() {
+                folded = true;
+                f(&payload.value);
+            }
+        }
+        if moved {
+            self.shared.compact();
+        }
+        folded
+    }
+}
+
+impl<T: Chainable> Drop for Reader<T> {
+    fn drop(&mut self) {
+        // Release: as in `recv_with`.
+        self.pin.holders.fetch_sub(1, Ordering::Release);
+        // During a panic the chain may be poisoned; the next productive walk heals it.
+        if !std::thread::panicking() {
+            self.shared.compact();
+        }
+    }
+}

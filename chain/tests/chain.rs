@@ -1,0 +1,369 @@
+//! Behaviour of `Chain`, `Reader` and `Mesh` on one thread and on several.
+#![cfg(not(loom))]
+
+use std::sync::Barrier;
+use std::thread;
+
+use chain::{Batch, Chain, Chainable, Mesh, Reader};
+
+/// Drains `reader` into a fresh `u64` total.
+fn total(reader: &mut Reader<u64>) -> u64 {
+    let mut acc = 0;
+    reader.recv(&mut acc);
+    acc
+}
+
+#[test]
+fn single_reader_sees_every_send() {
+    let (chain, mut readers) = Chain::<u64>::with_readers(1);
+    for i in 1..=10 {
+        chain.send(i);
+    }
+    assert_eq!(total(&mut readers[0]), 55);
+    chain.send(100);
+    assert_eq!(total(&mut readers[0]), 100);
+}
+
+#[test]
+fn multiple_readers_each_see_everything_once() {
+    let (chain, mut readers) = Chain::<u64>::with_readers(4);
+    let mut totals = [0u64; 4];
+    for round in 0..50u64 {
+        chain.send(round);
+        // Reader r reads every r+1 rounds.
+        for (r, reader) in readers.iter_mut().enumerate() {
+            if round % (r as u64 + 1) == 0 {
+                totals[r] += total(reader);
+            }
+        }
+    }
+    for (r, reader) in readers.iter_mut().enumerate() {
+        totals[r] += total(reader);
+        assert_eq!(totals[r], (0..50).sum::<u64>(), "reader {r}");
+    }
+}
+
+#[test]
+fn late_reader_sees_only_later_sends() {
+    let (chain, mut early) = Chain::<u64>::with_readers(1);
+    chain.send(1);
+    let mut late = chain.reader();
+    chain.send(10);
+    let mut later = chain.reader();
+    chain.send(100);
+    assert_eq!(total(&mut early[0]), 111);
+    assert_eq!(total(&mut late), 110);
+    assert_eq!(total(&mut later), 100);
+}
+
+#[test]
+fn late_reader_after_in_place_merges_misses_nothing_owed() {
+    // The newest node is unpinned and absorbing sends when the late reader registers.
+    let chain = Chain::<u64>::new();
+    chain.send(1);
+    chain.send(2);
+    let mut late = chain.reader();
+    chain.send(4);
+    chain.send(8);
+    assert_eq!(total(&mut late), 12);
+}
+
+#[test]
+fn repeated_and_empty_recvs() {
+    let (chain, mut readers) = Chain::<u64>::with_readers(1);
+    let reader = &mut readers[0];
+    assert!(!reader.recv(&mut 0));
+    assert!(!reader.has_news());
+    chain.send(3);
+    assert!(reader.has_news());
+    let mut acc = 0;
+    assert!(reader.recv(&mut acc));
+    assert!(!reader.recv(&mut acc));
+    assert!(!reader.recv(&mut acc));
+    assert_eq!(acc, 3);
+    // Sending the identity is not news.
+    chain.send(0);
+    assert!(!reader.has_news());
+}
+
+#[test]
+fn cancelled_atoms_are_not_handed_out() {
+    let (chain, mut readers) = Chain::<i64>::with_readers(1);
+    chain.send(5);
+    chain.send(-5);
+    let mut calls = 0;
+    assert!(!readers[0].recv_with(|_| calls += 1));
+    assert_eq!(calls, 0);
+}
+
+#[test]
+fn laggard_compaction_bound() {
+    // One laggard never reads; another reader keeps up. State stays bounded and the laggard
+    // folds a bounded number of atoms holding the net total.
+    let (chain, mut readers) = Chain::<u64>::with_readers(2);
+    let (laggard, rest) = readers.split_at_mut(1);
+    for i in 0..10_000u64 {
+        chain.send(i);
+        total(&mut rest[0]);
+        assert!(chain.live_nodes() <= 2 + 2, "live {} at {i}", chain.live_nodes());
+    }
+    let mut atoms = 0;
+    let mut sum = 0;
+    laggard[0].recv_with(|atom| {
+        atoms += 1;
+        sum += atom;
+    });
+    assert_eq!(sum, (0..10_000).sum::<u64>());
+    assert!(atoms <= 2, "laggard folded {atoms} atoms");
+}
+
+#[test]
+fn many_readers_at_distinct_positions_stay_within_bound() {
+    // Readers catch up in a rotating pattern that leaves a reader-free node between pinned
+    // ones: only forward absorption keeps this within R + 2 (see DESIGN.md).
+    for readers in 1..=6usize {
+        let (chain, mut rs) = Chain::<u64>::with_readers(readers);
+        let mut totals = vec![0; readers];
+        let mut sent = 0;
+        for round in 0..500usize {
+            chain.send(1);
+            sent += 1;
+            let r = (round * 7 + round / 3) % readers;
+            totals[r] += total(&mut rs[r]);
+            assert!(
+                chain.live_nodes() <= readers + 2,
+                "R={readers} live={} round {round}",
+                chain.live_nodes()
+            );
+        }
+        for (r, reader) in rs.iter_mut().enumerate() {
+            totals[r] += total(reader);
+            assert_eq!(totals[r], sent);
+        }
+    }
+}
+
+#[test]
+fn reader_drop_heals() {
+    let (chain, mut readers) = Chain::<u64>::with_readers(2);
+    let laggard = readers.pop().unwrap();
+    let mut keeper = readers.pop().unwrap();
+    for i in 1..=100 {
+        chain.send(i);
+        total(&mut keeper);
+    }
+    chain.send(1);
+    // The laggard's sentinel, the keeper's pin, and the newest node taking sends.
+    assert_eq!(chain.live_nodes(), 3);
+    let before = chain.stats();
+    drop(laggard);
+    assert_eq!(chain.live_nodes(), 2);
+    drop(keeper);
+    assert_eq!(chain.live_nodes(), 1);
+    let after = chain.stats();
+    assert_eq!(after.trimmed - before.trimmed, 2, "{after:?}");
+    assert!(after.absorbed >= 98, "{after:?}");
+}
+
+#[test]
+fn in_place_fast_path_after_catch_up() {
+    let (chain, mut readers) = Chain::<u64>::with_readers(1);
+    chain.send(1);
+    total(&mut readers[0]);
+    let before = chain.stats();
+    for i in 1..=1000 {
+        chain.send(i);
+    }
+    let after = chain.stats();
+    assert_eq!(chain.live_nodes(), 2);
+    assert_eq!(after.appended - before.appended, 1);
+    assert_eq!(after.merged_in_place - before.merged_in_place, 999);
+    assert_eq!(total(&mut readers[0]), (1..=1000).sum::<u64>());
+}
+
+#[test]
+fn mesh_delivers_every_writer() {
+    let (writers, mut readers) = Mesh::<u64>::new(3, 2);
+    for (w, writer) in writers.iter().enumerate() {
+        writer.send(10u64.pow(w as u32));
+    }
+    for reader in &mut readers {
+        let mut acc = 0;
+        assert!(reader.recv(&mut acc));
+        assert_eq!(acc, 111);
+        assert!(!reader.has_news());
+    }
+}
+
+#[test]
+fn mesh_cannot_cancel_across_writers() {
+    // The documented pathology: +1/-1 pairs across writers never consolidate.
+    let (writers, mut readers) = Mesh::<Batch<u64>>::new(2, 2);
+    let (laggard, keeper) = readers.split_at_mut(1);
+    for t in 0..100u64 {
+        writers[0].send([(t, 1)].into_iter().collect());
+        writers[1].send([(t, -1)].into_iter().collect());
+        keeper[0].recv(&mut Batch::new());
+    }
+    let mut updates = 0;
+    let mut net = Batch::new();
+    laggard[0].recv_with(|atom| {
+        updates += atom.len();
+        net.merge_ref(atom);
+    });
+    assert!(net.is_empty());
+    assert_eq!(updates, 200);
+}
+
+#[test]
+fn sequential_writer_handles() {
+    let (chain, mut readers) = Chain::<u64>::with_readers(1);
+    let a = chain.clone();
+    let b = chain.clone();
+    a.send(1);
+    b.send(2);
+    drop(a);
+    b.send(4);
+    assert_eq!(total(&mut readers[0]), 7);
+}
+
+#[test]
+fn cross_writer_cancellation_keeps_state_bounded() {
+    let (chain, mut readers) = Chain::<Batch<u64>>::with_readers(2);
+    let (laggard, keeper) = readers.split_at_mut(1);
+    let (a, b) = (chain.clone(), chain.clone());
+    for t in 0..10_000u64 {
+        a.send([(t, 1)].into_iter().collect());
+        b.send([(t, -1)].into_iter().collect());
+        keeper[0].recv(&mut Batch::new());
+        assert!(chain.live_nodes() <= 4);
+    }
+    let mut updates = 0;
+    laggard[0].recv_with(|atom| updates += atom.len());
+    assert_eq!(updates, 0, "everything cancelled, the laggard folds nothing");
+}
+
+#[test]
+fn concurrent_writers_one_reader() {
+    const WRITERS: u64 = 4;
+    const SENDS: u64 = 5_000;
+    let (chain, mut readers) = Chain::<u64>::with_readers(1);
+    let mut acc = 0;
+    thread::scope(|s| {
+        for w in 0..WRITERS {
+            let chain = chain.clone();
+            s.spawn(move || (0..SENDS).for_each(|i| chain.send(w * SENDS + i)));
+        }
+        for _ in 0..1000 {
+            readers[0].recv(&mut acc);
+            thread::yield_now();
+        }
+    });
+    readers[0].recv(&mut acc);
+    assert_eq!(acc, (0..WRITERS * SENDS).sum::<u64>());
+    assert!(chain.live_nodes() <= 3);
+}
+
+#[test]
+fn concurrent_writers_many_readers() {
+    const WORKERS: usize = 4;
+    const SENDS: u64 = 3_000;
+    let (chain, readers) = Chain::<u64>::with_readers(WORKERS);
+    let start = Barrier::new(WORKERS);
+    let totals: Vec<u64> = thread::scope(|s| {
+        let handles: Vec<_> = readers
+            .into_iter()
+            .map(|mut reader| {
+                let (chain, start) = (chain.clone(), &start);
+                s.spawn(move || {
+                    start.wait();
+                    let mut acc = 0;
+                    for i in 1..=SENDS {
+                        chain.send(i);
+                        reader.recv(&mut acc);
+                    }
+                    start.wait();
+                    reader.recv(&mut acc);
+                    acc
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let expected = WORKERS as u64 * (1..=SENDS).sum::<u64>();
+    assert!(totals.iter().all(|&t| t == expected), "{totals:?}");
+    assert!(chain.live_nodes() <= 1, "all readers dropped");
+}
+
+#[test]
+fn long_chain_drops_without_recursion() {
+    // One never-reading reader per node holds a long chain apart. Readers dropped while
+    // panicking skip compaction, so the whole list is still there when the last handle
+    // goes, on a small stack: a recursive drop would overflow it and abort the test.
+    const NODES: usize = 100_000;
+    let worker = thread::Builder::new()
+        .stack_size(128 * 1024)
+        .spawn(|| {
+            let chain = Chain::<u64>::new();
+            let readers: Vec<_> = (0..NODES)
+                .map(|i| {
+                    let reader = chain.reader();
+                    chain.send(i as u64 + 1);
+                    reader
+                })
+                .collect();
+            assert_eq!(chain.live_nodes(), NODES + 1);
+            let _owned = (chain, readers);
+            panic!("unwind with the chain still long");
+        })
+        .unwrap();
+    let message = worker.join().expect_err("the worker panics on purpose");
+    assert_eq!(
+        message.downcast_ref::<&str>(),
+        Some(&"unwind with the chain still long")
+    );
+}
+
+#[test]
+fn panic_in_merge_poisons_with_clear_message() {
+    #[derive(Default)]
+    struct Touchy(u32);
+    impl Chainable for Touchy {
+        fn merge_from(&mut self, other: &mut Self) {
+            assert!(other.0 != 13, "unlucky merge");
+            self.0 += std::mem::take(&mut other.0);
+        }
+        fn merge_ref(&mut self, other: &Self) {
+            self.0 += other.0;
+        }
+        fn is_empty(&self) -> bool {
+            self.0 == 0
+        }
+    }
+    let (chain, mut readers) = Chain::<Touchy>::with_readers(1);
+    chain.send(Touchy(1));
+    chain.send(Touchy(2)); // the second send merges in place
+    let writer = chain.clone();
+    let died = thread::spawn(move || writer.send(Touchy(13))).join();
+    assert!(died.is_err());
+    for attempt in [
+        Box::new(|| chain.send(Touchy(1))) as Box<dyn Fn() + Send + Sync>,
+        Box::new(|| drop(chain.reader())),
+    ] {
+        let message = std::panic::catch_unwind(std::panic::AssertUnwindSafe(attempt))
+            .expect_err("poisoned chain must panic");
+        let text = message
+            .downcast_ref::<String>()
+            .cloned()
+            .unwrap_or_default();
+        assert!(text.starts_with("chain poisoned"), "{text}");
+    }
+    let message = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        readers[0].recv(&mut Touchy(0));
+    }))
+    .expect_err("poisoned chain must panic");
+    assert!(message
+        .downcast_ref::<String>()
+        .is_some_and(|m| m.starts_with("chain poisoned")));
+    std::mem::forget(readers); // dropping would compact, which panics again
+}
