@@ -1,0 +1,147 @@
+//! The round driver shared by the differential-dataflow examples: load a random graph, then
+//! apply many small rounds of edge changes, timing each round until the output is complete.
+
+use std::cell::Cell;
+use std::hash::Hash;
+use std::rc::Rc;
+use std::time::Instant;
+
+use clap::Args;
+use differential_dataflow::input::Input;
+use differential_dataflow::{ExchangeData, VecCollection};
+use timely::dataflow::ProbeHandle;
+
+use crate::{emit_checksum, emit_metric, fail, medium, Checksum, Edge, GraphChanges, Summary, WorkerArgs};
+
+/// Options of the graph-change workload.
+#[derive(Args, Clone, Debug)]
+pub struct GraphArgs {
+    /// Number of nodes in the random graph.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(2..=100_000_000))]
+    pub nodes: u32,
+
+    /// Number of edges in the random graph.
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+    pub edges: u64,
+
+    /// Edges replaced (one removed, one added) in each round.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub changes: u64,
+
+    /// Number of rounds of changes after the initial load.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub rounds: u64,
+
+    /// Seed of the random graph and its changes.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// Print only the summary, not one line per round.
+    #[arg(long)]
+    pub summary_only: bool,
+}
+
+/// The computation a graph example runs: from the edge collection to an output collection.
+pub type GraphLogic<D> = for<'s> fn(VecCollection<'s, u64, Edge, isize>) -> VecCollection<'s, u64, D, isize>;
+
+/// Runs `logic` over the changing graph described by `graph` on `workers` workers, prints the
+/// time of every round (round 0 is the initial load) and a summary, and emits the metrics
+/// `round_p50_us`, `round_p99_us`, `load_ms` and `total_s` and the output's checksum.
+///
+/// Every worker feeds the edge slots it owns; the per-round times reported are worker 0's,
+/// from the moment its input moved to the next round until its probe passed the round.
+pub fn run_graph_rounds<D>(title: &str, graph: &GraphArgs, workers: &WorkerArgs, logic: GraphLogic<D>)
+where
+    D: ExchangeData + Hash,
+{
+    let args = graph.clone();
+    println!(
+        "{title}: {} nodes, {} edges, {} rounds of {} changes, {} workers, medium {}",
+        args.nodes,
+        args.edges,
+        args.rounds,
+        args.changes,
+        workers.count(),
+        medium()
+    );
+    let guards = timely::execute(workers.config(), move |worker| {
+        let index = worker.index();
+        let peers = worker.peers();
+        let probe = ProbeHandle::new();
+        let digest = Rc::new(Cell::new(Checksum::default()));
+        let digest_in = Rc::clone(&digest);
+
+        let mut input = worker.dataflow::<u64, _, _>(|scope| {
+            let (input, edges) = scope.new_collection::<Edge, isize>();
+            logic(edges)
+                .inspect(move |(data, time, diff)| {
+                    let mut c = digest_in.get();
+                    c.add(&(data, time), *diff as i64);
+                    digest_in.set(c);
+                })
+                .probe_with(&probe);
+            input
+        });
+
+        let mut changes = GraphChanges::new(args.nodes, args.edges as usize, args.changes as usize, args.seed);
+        let mut times = Vec::with_capacity(args.rounds as usize + 1);
+
+        for (slot, edge) in changes.edges().iter().enumerate() {
+            if slot % peers == index {
+                input.insert(*edge);
+            }
+        }
+        let mut batch = Vec::new();
+        for round in 0..=args.rounds {
+            if round > 0 {
+                changes.next_round(&mut batch);
+                for (slot, old, new) in batch.iter() {
+                    if slot % peers == index {
+                        input.remove(*old);
+                        input.insert(*new);
+                    }
+                }
+            }
+            input.advance_to(round + 1);
+            input.flush();
+            let start = Instant::now();
+            worker.step_while(|| probe.less_than(input.time()));
+            times.push(start.elapsed().as_secs_f64() * 1e6);
+        }
+        drop(input);
+        while worker.step() {}
+        (times, digest.get())
+    })
+    .unwrap_or_else(|e| fail(format!("could not start the workers: {e}")));
+
+    let mut checksum = Checksum::default();
+    let mut times = Vec::new();
+    for (index, result) in guards.join().into_iter().enumerate() {
+        let (t, c) = result.unwrap_or_else(|e| fail(format!("a worker failed: {e}")));
+        checksum.merge(c);
+        if index == 0 {
+            times = t;
+        }
+    }
+    if !graph.summary_only {
+        for (round, us) in times.iter().enumerate() {
+            println!("round {round}: {us:.1} us");
+        }
+    }
+    let summary = Summary::of(&times[1..]);
+    println!(
+        "load {:.3} ms; {} rounds: median {:.1} us, p99 {:.1} us, max {:.1} us, total {:.3} s; checksum {:016x}",
+        times[0] / 1e3,
+        summary.count,
+        summary.p50,
+        summary.p99,
+        summary.max,
+        summary.total / 1e6,
+        checksum.value()
+    );
+    emit_metric("round_p50_us", summary.p50);
+    emit_metric("round_p99_us", summary.p99);
+    emit_metric("load_ms", times[0] / 1e3);
+    emit_metric("total_s", summary.total / 1e6);
+    emit_checksum(checksum.value());
+}
