@@ -1,0 +1,164 @@
+//! Dataflows whose results depend on progress tracking being right.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use timely::container::CapacityContainerBuilder;
+use timely::dataflow::channels::pact::{Exchange as ExchangePact, Pipeline};
+use timely::dataflow::operators::generic::operator::Operator;
+use timely::dataflow::operators::vec::{Filter, Map};
+use timely::dataflow::operators::{
+    Concat, ConnectLoop, Enter, Exchange, Feedback, Input, Inspect, Leave, LoopVariable, Probe,
+};
+use timely::worker::Worker;
+
+/// One output record of [`nested`]: `(epoch, value, count)`.
+pub type Count = (u64, u64, u64);
+
+/// The values worker `index` of `peers` introduces at `epoch`.
+pub fn inputs(epoch: u64, index: usize, peers: usize, per_epoch: u64) -> Vec<u64> {
+    (0..per_epoch)
+        .map(|k| 3 + epoch * 7 + (k * peers as u64 + index as u64) * 5)
+        .collect()
+}
+
+/// What [`nested`] must produce, computed sequentially.
+pub fn nested_model(epochs: u64, peers: usize, per_epoch: u64) -> Vec<Count> {
+    let mut counts = BTreeMap::new();
+    for epoch in 0..epochs {
+        for index in 0..peers {
+            for mut x in inputs(epoch, index, peers, per_epoch) {
+                loop {
+                    // The inner loop counts down to a multiple of four ...
+                    x -= x % 4;
+                    *counts.entry((epoch, x)).or_insert(0) += 1;
+                    // ... and the outer loop halves what leaves it, while positive.
+                    x /= 2;
+                    if x == 0 {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    counts.into_iter().map(|((e, v), c)| (e, v, c)).collect()
+}
+
+/// Two nested iterative scopes, exchanging records at every step, then a count per epoch
+/// that is released only once the frontier has passed the epoch.
+///
+/// The counting operator panics if a record arrives for an epoch it has already released:
+/// that would mean some worker saw the frontier pass an epoch that still had work. Returns
+/// this worker's released counts (each `(epoch, value)` appears at exactly one worker).
+pub fn nested(worker: &mut Worker, epochs: u64, per_epoch: u64) -> Vec<Count> {
+    let index = worker.index();
+    let peers = worker.peers();
+    let results = Rc::new(RefCell::new(Vec::new()));
+    let sink = Rc::clone(&results);
+
+    let (mut input, probe) = worker.dataflow::<u64, _, _>(|scope| {
+        let (input, stream) = scope.new_input::<Vec<u64>>();
+        let visited = scope.iterative::<u64, _, _>(|outer| {
+            let (again, cycle) = outer.loop_variable::<Vec<u64>>(1);
+            let entered = stream.enter(outer).concat(cycle);
+            let multiples = outer.iterative::<u64, _, _>(|inner| {
+                let (down, back) = inner.loop_variable::<Vec<u64>>(1);
+                let current = entered.enter(inner).concat(back).exchange(|x| *x);
+                current
+                    .clone()
+                    .filter(|x| x % 4 != 0)
+                    .map(|x| x - 1)
+                    .connect_loop(down);
+                current.filter(|x| x % 4 == 0).leave(outer)
+            });
+            multiples
+                .clone()
+                .map(|x| x / 2)
+                .filter(|x| *x > 0)
+                .connect_loop(again);
+            multiples.leave(scope)
+        });
+        let counted = visited
+            .unary_frontier::<CapacityContainerBuilder<Vec<Count>>, _, _, _>(
+                ExchangePact::new(|x: &u64| *x),
+                "CountPerEpoch",
+                |_capability, _info| {
+                    let mut pending = BTreeMap::new();
+                    let mut released = 0u64; // epochs below this one are complete
+                    move |(input, frontier), output| {
+                        input.for_each(|stamp, data| {
+                            let epoch = *stamp.least().expect("records carry capabilities");
+                            assert!(epoch >= released, "record at released epoch {epoch}");
+                            let (_, counts) = pending.entry(epoch).or_insert_with(|| {
+                                (stamp.retain_least(0).expect("a time"), BTreeMap::new())
+                            });
+                            for x in data.drain(..) {
+                                *counts.entry(x).or_insert(0u64) += 1;
+                            }
+                        });
+                        while let Some(entry) = pending.first_entry() {
+                            if frontier.less_equal(entry.key()) {
+                                break;
+                            }
+                            let (epoch, (capability, counts)) = entry.remove_entry();
+                            released = epoch + 1;
+                            let mut session = output.session(&capability);
+                            for (value, count) in counts {
+                                session.give((epoch, value, count));
+                            }
+                        }
+                    }
+                },
+            )
+            .inspect(move |record| sink.borrow_mut().push(*record));
+        (input, counted.probe().0)
+    });
+
+    for epoch in 0..epochs {
+        for x in inputs(epoch, index, peers, per_epoch) {
+            input.send(x);
+        }
+        input.advance_to(epoch + 1);
+        // Keep a few epochs in flight at once.
+        if epoch % 3 == 2 {
+            worker.step_while(|| probe.less_than(&(epoch - 1)));
+        }
+    }
+    drop(input);
+    while worker.step_or_park(None) {}
+    let mut results = results.borrow().clone();
+    results.sort();
+    results
+}
+
+/// Pure progress tracking: every round, each worker releases its capability for the
+/// round and takes one for the next, and waits for all workers to do the same.
+pub fn barrier(worker: &mut Worker, rounds: u64) {
+    worker.dataflow::<u64, _, _>(move |scope| {
+        let (handle, stream) = scope.feedback::<Vec<()>>(1);
+        stream
+            .unary_frontier::<CapacityContainerBuilder<Vec<()>>, _, _, _>(
+                Pipeline,
+                "Barrier",
+                move |capability, _info| {
+                    let mut held = Some(capability);
+                    move |(input, frontier), _output| {
+                        input.for_each(|_, _| {});
+                        if let Some(capability) = held.as_mut() {
+                            if !frontier.less_equal(capability.time()) {
+                                let next = *capability.time() + 1;
+                                if next < rounds {
+                                    capability.downgrade(&next);
+                                } else {
+                                    held = None;
+                                }
+                            }
+                        }
+                    }
+                },
+            )
+            .connect_loop(handle);
+    });
+    while worker.step_or_park(None) {}
+}
