@@ -15,12 +15,11 @@ pub struct Outcome {
     pub stderr: String,
 }
 
-/// Starts `command` with piped output, and kills it if it runs past `deadline`.
+/// Starts `command` with piped output; pair with [`wait`], which enforces a deadline.
 ///
 /// # Panics
-/// If the child cannot be started, or runs past the deadline (it is killed first).
-pub fn spawn(mut command: Command, deadline: Duration) -> std::process::Child {
-    let _ = deadline;
+/// If the child cannot be started.
+pub fn spawn(mut command: Command) -> std::process::Child {
     command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -70,6 +69,62 @@ pub fn wait(mut child: std::process::Child, start: Instant, deadline: Duration) 
 /// If the child cannot be started or runs past the deadline.
 pub fn run(command: Command, deadline: Duration) -> Outcome {
     let start = Instant::now();
-    let child = spawn(command, deadline);
+    let child = spawn(command);
     wait(child, start, deadline)
+}
+
+/// The `wiring` program with `TIMELY_PROGRESS_MEDIUM` set to `medium` (`None`: unset).
+pub fn wiring(program: &str, medium: Option<&str>, args: &[&str]) -> Command {
+    let mut command = Command::new(program);
+    command.args(args);
+    match medium {
+        Some(medium) => command.env(progcaster_chain::MEDIUM_VAR, medium),
+        None => command.env_remove(progcaster_chain::MEDIUM_VAR),
+    };
+    command
+}
+
+/// The records a `wiring nested` run printed, after checking it ran under `medium` and
+/// that progress went through chains exactly when it should have.
+///
+/// # Panics
+/// If the run failed, reported another medium, or used chains when it should not have (or
+/// the other way around).
+pub fn records(
+    outcome: &Outcome,
+    medium: &str,
+    workers_per_process: usize,
+) -> Vec<(u64, u64, u64)> {
+    let chains = outcome
+        .stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("chains "))
+        .and_then(|n| n.parse::<usize>().ok())
+        .expect("a `chains` line");
+    if medium == "chain" && workers_per_process > 1 {
+        // One chain per scope: the dataflow and its two nested iterative scopes.
+        assert_eq!(chains, 3, "progress did not go through chains");
+    } else {
+        assert_eq!(chains, 0, "progress went through chains under {medium}");
+    }
+    assert_eq!(
+        outcome.code,
+        Some(0),
+        "run failed; stderr:\n{}",
+        outcome.stderr
+    );
+    // timely's networking may print connection reports before our output starts.
+    let mut lines = outcome
+        .stdout
+        .lines()
+        .skip_while(|line| !line.starts_with("medium "));
+    assert_eq!(lines.next(), Some(format!("medium {medium}").as_str()));
+    lines
+        .filter(|line| !line.starts_with("chains "))
+        .map(|line| {
+            let mut fields = line.split(' ').map(|f| f.parse::<u64>().expect("a number"));
+            let mut next = || fields.next().expect("three fields");
+            (next(), next(), next())
+        })
+        .collect()
 }

@@ -11,6 +11,7 @@ use timely::dataflow::operators::vec::{Filter, Map};
 use timely::dataflow::operators::{
     Concat, ConnectLoop, Enter, Exchange, Feedback, Input, Inspect, Leave, LoopVariable, Probe,
 };
+use timely::dataflow::{InputHandle, ProbeHandle};
 use timely::worker::Worker;
 
 /// One output record of [`nested`]: `(epoch, value, count)`.
@@ -52,12 +53,48 @@ pub fn nested_model(epochs: u64, peers: usize, per_epoch: u64) -> Vec<Count> {
 /// that would mean some worker saw the frontier pass an epoch that still had work. Returns
 /// this worker's released counts (each `(epoch, value)` appears at exactly one worker).
 pub fn nested(worker: &mut Worker, epochs: u64, per_epoch: u64) -> Vec<Count> {
+    nested_sampled(worker, epochs, per_epoch).0
+}
+
+/// [`nested`], plus the number of live progress chains in the process right after this
+/// worker built the dataflow (three per process when the chain carries progress, one per
+/// scope; zero otherwise).
+pub fn nested_sampled(worker: &mut Worker, epochs: u64, per_epoch: u64) -> (Vec<Count>, usize) {
+    let (mut input, probe, results) = build_nested(worker);
+    let chains = progcaster_chain::live_chains();
     let index = worker.index();
     let peers = worker.peers();
+
+    for epoch in 0..epochs {
+        for x in inputs(epoch, index, peers, per_epoch) {
+            input.send(x);
+        }
+        input.advance_to(epoch + 1);
+        // Keep a few epochs in flight at once.
+        if epoch % 3 == 2 {
+            worker.step_while(|| probe.less_than(&(epoch - 1)));
+        }
+    }
+    drop(input);
+    while worker.step_or_park(None) {}
+    let mut results = results.borrow().clone();
+    results.sort();
+    (results, chains)
+}
+
+/// The input, probe and output of [`nested`]'s dataflow, built in `worker`.
+#[allow(clippy::type_complexity)]
+pub fn build_nested(
+    worker: &mut Worker,
+) -> (
+    InputHandle<u64, CapacityContainerBuilder<Vec<u64>>>,
+    ProbeHandle<u64>,
+    Rc<RefCell<Vec<Count>>>,
+) {
     let results = Rc::new(RefCell::new(Vec::new()));
     let sink = Rc::clone(&results);
 
-    let (mut input, probe) = worker.dataflow::<u64, _, _>(|scope| {
+    let (input, probe) = worker.dataflow::<u64, _, _>(|scope| {
         let (input, stream) = scope.new_input::<Vec<u64>>();
         let visited = scope.iterative::<u64, _, _>(|outer| {
             let (again, cycle) = outer.loop_variable::<Vec<u64>>(1);
@@ -114,22 +151,7 @@ pub fn nested(worker: &mut Worker, epochs: u64, per_epoch: u64) -> Vec<Count> {
             .inspect(move |record| sink.borrow_mut().push(*record));
         (input, counted.probe().0)
     });
-
-    for epoch in 0..epochs {
-        for x in inputs(epoch, index, peers, per_epoch) {
-            input.send(x);
-        }
-        input.advance_to(epoch + 1);
-        // Keep a few epochs in flight at once.
-        if epoch % 3 == 2 {
-            worker.step_while(|| probe.less_than(&(epoch - 1)));
-        }
-    }
-    drop(input);
-    while worker.step_or_park(None) {}
-    let mut results = results.borrow().clone();
-    results.sort();
-    results
+    (input, probe, results)
 }
 
 /// Pure progress tracking: every round, each worker releases its capability for the

@@ -5,8 +5,9 @@
 //! wiring barrier <rounds> [timely args]
 //! ```
 //!
-//! `nested` prints one `epoch value count` line per record released by this process's
-//! workers; `barrier` prints the elapsed seconds. Both print `medium <chain|stock>` first.
+//! Both print `medium <chain|stock>` first. `nested` then prints `chains <n>` (the live
+//! progress chains a worker saw after building its dataflow) and one `epoch value count`
+//! line per record released by this process's workers; `barrier` prints the elapsed seconds.
 
 use std::time::Instant;
 
@@ -26,15 +27,18 @@ fn main() {
             let epochs: u64 = args.next().and_then(|a| a.parse().ok()).expect("epochs");
             let per_epoch: u64 = args.next().and_then(|a| a.parse().ok()).expect("per_epoch");
             let guards = timely::execute_from_args(args, move |worker| {
-                workloads::nested(worker, epochs, per_epoch)
+                workloads::nested_sampled(worker, epochs, per_epoch)
             })
             .unwrap_or_else(|error| fail(&error));
             println!("medium {medium}");
-            let mut all: Vec<_> = guards
-                .join()
-                .into_iter()
-                .flat_map(|r| r.expect("worker panicked"))
-                .collect();
+            let mut all = Vec::new();
+            let mut chains = 0;
+            for result in guards.join() {
+                let (records, sampled) = result.expect("worker panicked");
+                all.extend(records);
+                chains = chains.max(sampled);
+            }
+            println!("chains {chains}");
             all.sort();
             for (epoch, value, count) in all {
                 println!("{epoch} {value} {count}");
