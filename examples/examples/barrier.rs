@@ -18,7 +18,7 @@ use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::operator::Operator;
 use timely::dataflow::operators::{ConnectLoop, Feedback};
 
-use examples::{emit_checksum, emit_metric, fail, medium, WorkerArgs};
+use examples::{emit_checksum, emit_metric, emit_run_info, fail, medium, WorkerArgs};
 
 /// Pure progress round-trip among all workers (a barrier per round).
 #[derive(Parser, Debug)]
@@ -35,6 +35,7 @@ struct Cli {
 
 fn main() {
     let cli = Cli::parse();
+    emit_run_info();
     let rounds = cli.rounds;
     println!(
         "barrier: {} rounds, {} workers, medium {}",

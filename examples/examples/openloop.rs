@@ -21,7 +21,9 @@ use timely::container::CapacityContainerBuilder;
 use timely::dataflow::operators::{Exchange, Input, Inspect, Probe};
 use timely::dataflow::{InputHandle, ProbeHandle};
 
-use examples::{emit_checksum, emit_metric, fail, hash64, medium, Checksum, WorkerArgs};
+use examples::{
+    emit_checksum, emit_metric, emit_run_info, fail, hash64, medium, Checksum, WorkerArgs,
+};
 
 /// Open-loop latency harness: fixed-rate releases, latency to the probe.
 #[derive(Parser, Debug)]
@@ -62,6 +64,7 @@ fn non_negative_seconds(s: &str) -> Result<f64, String> {
 
 fn main() {
     let cli = Cli::parse();
+    emit_run_info();
     if cli.warmup >= cli.seconds {
         fail("--warmup must be shorter than --seconds");
     }
@@ -138,8 +141,8 @@ fn main() {
     })
     .unwrap_or_else(|e| fail(format!("could not start the workers: {e}")));
 
-    let mut histogram = Histogram::<u64>::new_with_bounds(1, 3_600_000_000_000, 3)
-        .expect("valid histogram bounds");
+    let mut histogram =
+        Histogram::<u64>::new_with_bounds(1, 3_600_000_000_000, 3).expect("valid histogram bounds");
     let mut checksum = Checksum::default();
     for result in guards.join() {
         let (h, c) = result.unwrap_or_else(|e| fail(format!("a worker failed: {e}")));

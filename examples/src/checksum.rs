@@ -69,7 +69,9 @@ mod tests {
 
     #[test]
     fn merge_of_parts_equals_whole() {
-        let items: Vec<(u32, u64, i64)> = (0..100).map(|i| (i % 7, i as u64 / 3, (i % 5) as i64 - 2)).collect();
+        let items: Vec<(u32, u64, i64)> = (0..100)
+            .map(|i| (i % 7, i as u64 / 3, (i % 5) as i64 - 2))
+            .collect();
         let mut whole = Checksum::default();
         for (x, t, d) in &items {
             whole.add(&(x, t), *d);

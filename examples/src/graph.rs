@@ -122,7 +122,10 @@ mod tests {
         }
         assert_eq!(multiset, expect);
         assert!(multiset.values().all(|c| *c > 0));
-        assert!(graph.edges().iter().all(|(s, t)| s != t && *s < 50 && *t < 50));
+        assert!(graph
+            .edges()
+            .iter()
+            .all(|(s, t)| s != t && *s < 50 && *t < 50));
     }
 
     #[test]

@@ -24,6 +24,7 @@
 mod checksum;
 mod cli;
 mod graph;
+mod graphs;
 mod report;
 mod rounds;
 mod stats;
@@ -31,6 +32,7 @@ mod stats;
 pub use checksum::{hash64, Checksum};
 pub use cli::{medium, WorkerArgs};
 pub use graph::{Edge, GraphChanges};
-pub use report::{emit_checksum, emit_metric, fail};
-pub use rounds::{run_graph_rounds, GraphArgs, GraphLogic};
+pub use graphs::{bfs_distances, scc_edges};
+pub use report::{chain_feature, emit_checksum, emit_metric, emit_run_info, fail};
+pub use rounds::{graph_rounds, run_graph_rounds, GraphArgs, GraphLogic, GraphRun};
 pub use stats::{percentile, Summary};

@@ -11,7 +11,10 @@ use differential_dataflow::input::Input;
 use differential_dataflow::{ExchangeData, VecCollection};
 use timely::dataflow::ProbeHandle;
 
-use crate::{emit_checksum, emit_metric, fail, medium, Checksum, Edge, GraphChanges, Summary, WorkerArgs};
+use crate::{
+    emit_checksum, emit_metric, emit_run_info, fail, medium, Checksum, Edge, GraphChanges, Summary,
+    WorkerArgs,
+};
 
 /// Options of the graph-change workload.
 #[derive(Args, Clone, Debug)]
@@ -42,29 +45,34 @@ pub struct GraphArgs {
 }
 
 /// The computation a graph example runs: from the edge collection to an output collection.
-pub type GraphLogic<D> = for<'s> fn(VecCollection<'s, u64, Edge, isize>) -> VecCollection<'s, u64, D, isize>;
+pub type GraphLogic<D> =
+    for<'s> fn(VecCollection<'s, u64, Edge, isize>) -> VecCollection<'s, u64, D, isize>;
 
-/// Runs `logic` over the changing graph described by `graph` on `workers` workers, prints the
-/// time of every round (round 0 is the initial load) and a summary, and emits the metrics
-/// `round_p50_us`, `round_p99_us`, `load_ms` and `total_s` and the output's checksum.
+/// What one run of a graph workload measured.
+#[derive(Clone, Debug)]
+pub struct GraphRun {
+    /// Worker 0's time per round in microseconds; entry 0 is the initial load.
+    pub round_us: Vec<f64>,
+    /// The digest of the output's updates `((data, round), diff)` over all workers.
+    pub checksum: Checksum,
+}
+
+/// Runs `logic` over the changing graph described by `graph` on the workers `config` describes
+/// and returns what it measured; prints nothing.
 ///
-/// Every worker feeds the edge slots it owns; the per-round times reported are worker 0's,
-/// from the moment its input moved to the next round until its probe passed the round.
-pub fn run_graph_rounds<D>(title: &str, graph: &GraphArgs, workers: &WorkerArgs, logic: GraphLogic<D>)
+/// Round 0 loads the initial edges at time 0; round `r` applies the `r`-th batch of changes at
+/// time `r`. Every worker feeds the edge slots it owns; the times are worker 0's, from the
+/// moment its input moved past the round until its probe passed it.
+pub fn graph_rounds<D>(
+    graph: &GraphArgs,
+    config: timely::Config,
+    logic: GraphLogic<D>,
+) -> Result<GraphRun, String>
 where
     D: ExchangeData + Hash,
 {
     let args = graph.clone();
-    println!(
-        "{title}: {} nodes, {} edges, {} rounds of {} changes, {} workers, medium {}",
-        args.nodes,
-        args.edges,
-        args.rounds,
-        args.changes,
-        workers.count(),
-        medium()
-    );
-    let guards = timely::execute(workers.config(), move |worker| {
+    let guards = timely::execute(config, move |worker| {
         let index = worker.index();
         let peers = worker.peers();
         let probe = ProbeHandle::new();
@@ -83,7 +91,12 @@ where
             input
         });
 
-        let mut changes = GraphChanges::new(args.nodes, args.edges as usize, args.changes as usize, args.seed);
+        let mut changes = GraphChanges::new(
+            args.nodes,
+            args.edges as usize,
+            args.changes as usize,
+            args.seed,
+        );
         let mut times = Vec::with_capacity(args.rounds as usize + 1);
 
         for (slot, edge) in changes.edges().iter().enumerate() {
@@ -111,18 +124,48 @@ where
         drop(input);
         while worker.step() {}
         (times, digest.get())
-    })
-    .unwrap_or_else(|e| fail(format!("could not start the workers: {e}")));
+    })?;
 
-    let mut checksum = Checksum::default();
-    let mut times = Vec::new();
+    let mut run = GraphRun {
+        round_us: Vec::new(),
+        checksum: Checksum::default(),
+    };
     for (index, result) in guards.join().into_iter().enumerate() {
-        let (t, c) = result.unwrap_or_else(|e| fail(format!("a worker failed: {e}")));
-        checksum.merge(c);
+        let (times, checksum) = result?;
+        run.checksum.merge(checksum);
         if index == 0 {
-            times = t;
+            run.round_us = times;
         }
     }
+    Ok(run)
+}
+
+/// Runs `logic` as [`graph_rounds`] does on `workers` workers, prints the time of every round
+/// (round 0 is the initial load) and a summary, and emits the metrics `round_p50_us`,
+/// `round_p99_us`, `load_ms` and `total_s` and the output's checksum. Exits with a message on
+/// failure.
+pub fn run_graph_rounds<D>(
+    title: &str,
+    graph: &GraphArgs,
+    workers: &WorkerArgs,
+    logic: GraphLogic<D>,
+) where
+    D: ExchangeData + Hash,
+{
+    emit_run_info();
+    println!(
+        "{title}: {} nodes, {} edges, {} rounds of {} changes, {} workers, medium {}",
+        graph.nodes,
+        graph.edges,
+        graph.rounds,
+        graph.changes,
+        workers.count(),
+        medium()
+    );
+    let run = graph_rounds(graph, workers.config(), logic)
+        .unwrap_or_else(|e| fail(format!("the workers failed: {e}")));
+    let times = run.round_us;
+    let checksum = run.checksum;
     if !graph.summary_only {
         for (round, us) in times.iter().enumerate() {
             println!("round {round}: {us:.1} us");
