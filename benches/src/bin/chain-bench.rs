@@ -1,0 +1,282 @@
+//! `chain-bench`: runs the synthetic benchmark sweep and writes the CSV, plots and report.
+//!
+//! `scripts/bench` is the usual entry point; run `chain-bench --help` for the knobs.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use benches::report::{read_csv, write_csv, write_report, Meta, Row};
+use benches::{run, KeyKind, MediumKind, RunSpec, Scenario};
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[global_allocator]
+static ALLOC: benches::CountingAlloc = benches::CountingAlloc;
+
+/// Synthetic benchmark sweep: chain vs MPSC, mesh, ledger and cells.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Quick mode: a small grid that finishes in well under a minute; writes only the CSV.
+    #[arg(long)]
+    quick: bool,
+    /// Media (comma-separated): chain, mesh, ledger, cells, mpsc.
+    #[arg(long, value_delimiter = ',')]
+    media: Option<Vec<String>>,
+    /// Scenarios (comma-separated): keepup, laggard, backlog.
+    #[arg(long, value_delimiter = ',')]
+    scenarios: Option<Vec<String>>,
+    /// Worker thread counts [quick: 1,2,4; full: 1,2,4,8,16].
+    #[arg(long, value_delimiter = ',')]
+    workers: Option<Vec<usize>>,
+    /// Cancellation fractions [quick: 0,1; full: 0,0.5,1].
+    #[arg(long, value_delimiter = ',')]
+    cancel: Option<Vec<f64>>,
+    /// Key types: u64, box3 [both].
+    #[arg(long, value_delimiter = ',')]
+    keys: Option<Vec<String>>,
+    /// Total sends per keep-up run [quick: 4000; full: 20000].
+    #[arg(long)]
+    keepup_sends: Option<usize>,
+    /// Total sends per laggard run [quick: 10000; full: 100000].
+    #[arg(long)]
+    laggard_sends: Option<usize>,
+    /// Total sends per backlog run, one run per value [quick: 10000; full: 1000,10000,100000].
+    #[arg(long, value_delimiter = ',')]
+    backlog_sends: Option<Vec<usize>>,
+    /// Fresh updates per batch.
+    #[arg(long, default_value_t = 2)]
+    batch: usize,
+    /// Workload seed.
+    #[arg(long, default_value_t = 0x5eed)]
+    seed: u64,
+    /// The laggard also reads every this many rounds (0: only at the end).
+    #[arg(long, default_value_t = 0)]
+    laggard_every: usize,
+    /// Repetitions per configuration (figures are medians) [quick: 1; full: 3].
+    #[arg(long)]
+    reps: Option<usize>,
+    /// CSV output [quick: target/bench/quick.csv; full: target/bench/full.csv].
+    #[arg(long)]
+    csv: Option<PathBuf>,
+    /// Directory for RESULTS.md and plots/ (full mode only) [benches].
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// File holding the machine description for the report (e.g. lscpu output).
+    #[arg(long)]
+    machine_file: Option<PathBuf>,
+    /// Regenerate the report from this full CSV instead of running.
+    #[arg(long)]
+    from_csv: Option<PathBuf>,
+    /// The command line to quote in the report.
+    #[arg(long, default_value = "scripts/bench")]
+    command_name: String,
+}
+
+/// Parses a list of names with `parse`, or returns `default`.
+fn names<T: Copy>(
+    v: &Option<Vec<String>>,
+    parse: fn(&str) -> Option<T>,
+    default: &[T],
+) -> Result<Vec<T>, String> {
+    match v {
+        None => Ok(default.to_vec()),
+        Some(v) => v
+            .iter()
+            .map(|s| parse(s).ok_or_else(|| format!("unknown name {s:?}")))
+            .collect(),
+    }
+}
+
+/// Median of a non-empty list.
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// The current UTC date and time, from `date` (no time crate needed).
+fn now_utc() -> String {
+    std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
+fn main() -> ExitCode {
+    match real_main() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("chain-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn real_main() -> Result<(), String> {
+    let a = Args::parse();
+    let q = a.quick;
+    let report_dir = a.report.clone().unwrap_or_else(|| PathBuf::from("benches"));
+    let machine = match &a.machine_file {
+        Some(p) => std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?,
+        None => String::from("(not given)"),
+    };
+    let reps = a.reps.unwrap_or(if q { 1 } else { 3 }).max(1);
+    if let Some(p) = &a.from_csv {
+        let rows = read_csv(p)?;
+        let meta = Meta {
+            command: a.command_name.clone(),
+            date: now_utc(),
+            seconds: 0.0,
+            reps,
+            machine,
+            batch: a.batch,
+            failures: Vec::new(),
+        };
+        write_report(&report_dir, &rows, &meta)?;
+        eprintln!("wrote {}", report_dir.join("RESULTS.md").display());
+        return Ok(());
+    }
+
+    let media = names(&a.media, MediumKind::parse, &MediumKind::ALL)?;
+    let scenarios = names(&a.scenarios, Scenario::parse, &Scenario::ALL)?;
+    let keys = names(&a.keys, KeyKind::parse, &KeyKind::ALL)?;
+    let workers = a.workers.clone().unwrap_or(if q {
+        vec![1, 2, 4]
+    } else {
+        vec![1, 2, 4, 8, 16]
+    });
+    let cancels = a.cancel.clone().unwrap_or(if q {
+        vec![0.0, 1.0]
+    } else {
+        vec![0.0, 0.5, 1.0]
+    });
+    let keepup = a.keepup_sends.unwrap_or(if q { 4_000 } else { 20_000 });
+    let laggard = a.laggard_sends.unwrap_or(if q { 10_000 } else { 100_000 });
+    let backlog = a.backlog_sends.clone().unwrap_or(if q {
+        vec![10_000]
+    } else {
+        vec![1_000, 10_000, 100_000]
+    });
+    if cancels.iter().any(|c| !(0.0..=1.0).contains(c)) || workers.contains(&0) {
+        return Err("cancel must be in 0..=1 and workers >= 1".into());
+    }
+
+    // Configurations, each run `reps` times with the media interleaved.
+    let mut configs = Vec::new();
+    for &scenario in &scenarios {
+        let sends_list = match scenario {
+            Scenario::Keepup => vec![keepup],
+            Scenario::Laggard => vec![laggard],
+            Scenario::Backlog => backlog.clone(),
+        };
+        for &key in &keys {
+            for &cancel in &cancels {
+                for &n in &workers {
+                    for &sends in &sends_list {
+                        configs.push((scenario, key, cancel, n, sends));
+                    }
+                }
+            }
+        }
+    }
+    let total = (configs.len() * media.len() * reps) as u64;
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} eta {eta} {msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let started = Instant::now();
+    let mut rows = Vec::new();
+    let mut failures = Vec::new();
+    for (scenario, key, cancel, n, sends) in configs {
+        // per medium: metric name -> values over reps
+        let mut acc: Vec<Vec<(&'static str, Vec<f64>)>> = vec![Vec::new(); media.len()];
+        for _ in 0..reps {
+            for (mi, &medium) in media.iter().enumerate() {
+                let spec = RunSpec {
+                    medium,
+                    scenario,
+                    workers: n,
+                    cancel,
+                    key,
+                    sends,
+                    batch: a.batch,
+                    seed: a.seed,
+                    laggard_every: a.laggard_every,
+                };
+                bar.set_message(spec.describe());
+                let m = match run(&spec) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        bar.println(format!("FAILED: {e}"));
+                        failures.push(e);
+                        bar.inc(1);
+                        continue;
+                    }
+                };
+                for (name, v) in m {
+                    match acc[mi].iter_mut().find(|(k, _)| *k == name) {
+                        Some((_, vs)) => vs.push(v),
+                        None => acc[mi].push((name, vec![v])),
+                    }
+                }
+                bar.inc(1);
+            }
+        }
+        for (mi, &medium) in media.iter().enumerate() {
+            for (name, vs) in acc[mi].drain(..) {
+                rows.push(Row {
+                    medium: medium.name().into(),
+                    scenario: scenario.name().into(),
+                    workers: n,
+                    cancel,
+                    key: key.name().into(),
+                    sends,
+                    metric: name.into(),
+                    value: median(vs),
+                });
+            }
+        }
+    }
+    bar.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64();
+    let csv = a.csv.clone().unwrap_or_else(|| {
+        PathBuf::from(if q {
+            "target/bench/quick.csv"
+        } else {
+            "target/bench/full.csv"
+        })
+    });
+    write_csv(&csv, &rows, !q).map_err(|e| format!("{}: {e}", csv.display()))?;
+    eprintln!(
+        "{} of {total} runs passed their answer checks in {secs:.1} s; wrote {}",
+        total - failures.len() as u64,
+        csv.display()
+    );
+    if !q {
+        let meta = Meta {
+            command: a.command_name.clone(),
+            date: now_utc(),
+            seconds: secs,
+            reps,
+            machine,
+            batch: a.batch,
+            failures: failures.clone(),
+        };
+        write_report(&report_dir, &rows, &meta)?;
+        eprintln!("wrote {}", report_dir.join("RESULTS.md").display());
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} run(s) failed (their figures are left out):\n{}",
+            failures.len(),
+            failures.join("\n")
+        ))
+    }
+}
