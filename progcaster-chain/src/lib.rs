@@ -15,7 +15,9 @@
 //! * [`Endpoint`] sends consolidated batches, receives what is new, and wakes the other
 //!   workers through a caller-supplied function, only when their view goes from "nothing new"
 //!   to "something new";
-//! * [`live_chains`] counts the chains alive in the process, so tests can prove reclamation.
+//! * [`live_chains`] counts the chains alive in the process, so tests can prove reclamation;
+//!   [`TRACE_VAR`] names a file to which each chain's creation is appended, so that test
+//!   suites one cannot edit (timely's and differential's own) can prove the chain was used.
 //!
 //! # Wakeups
 //!
@@ -39,7 +41,9 @@
 
 mod medium;
 mod rendezvous;
+mod trace;
 
 pub use chain::Batch;
 pub use medium::{medium, Medium, MediumError, MEDIUM_VAR};
 pub use rendezvous::{live_chains, Endpoint, Rendezvous};
+pub use trace::TRACE_VAR;

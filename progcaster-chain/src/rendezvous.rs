@@ -8,6 +8,8 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use chain::{Batch, Chain, Reader};
 
+use crate::trace;
+
 /// Number of chains alive in this process (created by a [`Rendezvous`], not yet freed).
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 
@@ -64,6 +66,7 @@ impl<K: Ord + Clone + Send + Sync> Slot<K> {
         let (chain, readers) = Chain::with_readers(threads);
         // Relaxed: see `live_chains`.
         LIVE.fetch_add(1, Ordering::Relaxed);
+        trace::chain_created(threads);
         Slot {
             chain,
             readers: Mutex::new(readers.into_iter().map(Some).collect()),

@@ -1,0 +1,171 @@
+//! The rendezvous and its endpoints: late joiners, wakeups, reclamation, the medium.
+
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Barrier, Mutex};
+use std::time::{Duration, Instant};
+
+use progcaster_chain::{live_chains, Medium, Rendezvous};
+
+/// Serializes the tests that watch the process-wide chain count.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|poison| poison.into_inner())
+}
+
+fn collect<K: Ord + Clone + Send + Sync>(
+    endpoint: &mut progcaster_chain::Endpoint<K>,
+) -> Vec<(K, i64)> {
+    let mut all = progcaster_chain::Batch::new();
+    endpoint.recv(|updates| all.extend(updates.iter().cloned()));
+    all.updates().to_vec()
+}
+
+#[test]
+fn medium_values() {
+    let table: &[(Option<&str>, Option<Medium>)] = &[
+        (None, Some(Medium::Chain)),
+        (Some("chain"), Some(Medium::Chain)),
+        (Some("stock"), Some(Medium::Stock)),
+        (Some(""), None),
+        (Some("Stock"), None),
+        (Some("chain "), None),
+        (Some("mpsc"), None),
+    ];
+    for (value, expected) in table {
+        match (Medium::parse(*value), expected) {
+            (Ok(medium), Some(expected)) => assert_eq!(medium, *expected, "{value:?}"),
+            (Err(error), None) => {
+                let message = error.to_string();
+                assert!(message.contains("TIMELY_PROGRESS_MEDIUM"), "{message}");
+                assert!(message.contains("`chain` and `stock`"), "{message}");
+                assert!(
+                    message.contains(&format!("{:?}", value.unwrap())),
+                    "{message}"
+                );
+            }
+            (got, _) => panic!("{value:?}: got {got:?}, expected {expected:?}"),
+        }
+    }
+}
+
+#[test]
+fn late_joiner_sees_everything_sent_before() {
+    let _serial = serial();
+    let rendezvous = Rendezvous::new(3);
+    let mut first = rendezvous.join::<u32>(5, 0, || ());
+    first.send([(1, 1), (2, 1)]);
+    first.send([(1, -1), (3, 4)]);
+    // Workers 1 and 2 arrive only now.
+    let mut second = rendezvous.join::<u32>(5, 1, || ());
+    first.send([(4, 1)]);
+    let mut third = rendezvous.join::<u32>(5, 2, || ());
+    let expected = vec![(2, 1), (3, 4), (4, 1)];
+    assert_eq!(collect(&mut second), expected);
+    assert_eq!(collect(&mut third), expected);
+    assert_eq!(
+        collect(&mut first),
+        expected,
+        "the sender reads its own sends"
+    );
+    assert!(collect(&mut first).is_empty(), "nothing is received twice");
+}
+
+#[test]
+fn wakes_only_from_empty_to_pending() {
+    let _serial = serial();
+    let rendezvous = Rendezvous::new(2);
+    let woken = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&woken);
+    let mut sender = rendezvous.join::<u8>(0, 2, || ()); // worker 2 is local index 0
+    let mut receiver = rendezvous.join::<u8>(0, 3, move || {
+        counter.fetch_add(1, SeqCst);
+    });
+    for round in 0..5 {
+        sender.send([(round, 1)]);
+        sender.send([(round, 1)]);
+        sender.send([]); // consolidates to nothing: neither sent nor woken
+        assert_eq!(
+            woken.load(SeqCst),
+            round as usize + 1,
+            "one wake per pending period"
+        );
+        assert_eq!(collect(&mut receiver), vec![(round, 2)]);
+    }
+    // A receiver's own sends do not wake it; the caller schedules itself.
+    receiver.send([(9, 1)]);
+    assert_eq!(woken.load(SeqCst), 5);
+}
+
+#[test]
+fn chains_reclaimed_after_last_local_worker_leaves() {
+    let _serial = serial();
+    let before = live_chains();
+    let rendezvous = Rendezvous::new(2);
+    let a0 = rendezvous.join::<u64>(0, 0, || ());
+    let a1 = rendezvous.join::<u64>(1, 0, || ());
+    let b0 = rendezvous.join::<u64>(0, 1, || ());
+    assert_eq!(live_chains(), before + 2);
+    assert_eq!(rendezvous.channels(), 2);
+    drop(a0);
+    assert_eq!(live_chains(), before + 2, "worker 1 still uses channel 0");
+    drop(b0);
+    assert_eq!(live_chains(), before + 1);
+    assert_eq!(rendezvous.channels(), 1);
+    // Channel 1 was never joined by worker 1: it goes with the rendezvous.
+    drop(a1);
+    assert_eq!(rendezvous.channels(), 1);
+    drop(rendezvous);
+    assert_eq!(live_chains(), before);
+}
+
+/// Threads that park until woken, exchanging a known total through one chain: a lost
+/// wakeup leaves a thread parked with updates it never reads, and the test times out.
+#[test]
+fn no_lost_wakeups_under_contention() {
+    const THREADS: usize = 4;
+    const SENDS: i64 = 2_000;
+    let _serial = serial();
+    let rendezvous = Rendezvous::new(THREADS);
+    let start = Arc::new(Barrier::new(THREADS));
+    let handles: Vec<_> = (0..THREADS)
+        .map(|index| {
+            let rendezvous = Arc::clone(&rendezvous);
+            let start = Arc::clone(&start);
+            std::thread::spawn(move || {
+                let me = std::thread::current();
+                let mut endpoint = rendezvous.join::<u64>(11, index, move || me.unpark());
+                start.wait();
+                let mut total = 0i64;
+                let mut parks = 0u64;
+                for round in 0..SENDS {
+                    // Each thread's key cancels out across rounds except for the last one.
+                    endpoint.send([(index as u64, 1), (100 + round as u64 % 3, 1)]);
+                    endpoint.send([(index as u64, -1)]);
+                    endpoint.recv(|updates| total += updates.iter().map(|(_, d)| d).sum::<i64>());
+                }
+                let expected = SENDS * THREADS as i64;
+                while total < expected {
+                    if !endpoint
+                        .recv(|updates| total += updates.iter().map(|(_, d)| d).sum::<i64>())
+                    {
+                        // Only a wake (or a rare spurious unpark) ends this park early; a
+                        // lost wakeup shows as a park that runs to its timeout.
+                        let parked = Instant::now();
+                        std::thread::park_timeout(Duration::from_secs(10));
+                        assert!(
+                            parked.elapsed() < Duration::from_secs(9),
+                            "lost wakeup: {total} of {expected}"
+                        );
+                        parks += 1;
+                    }
+                }
+                assert_eq!(total, expected);
+                parks
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.join().expect("thread");
+    }
+}
