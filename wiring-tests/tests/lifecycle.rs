@@ -138,3 +138,48 @@ fn workers_starting_and_finishing_at_different_times() {
         });
     }
 }
+
+#[test]
+fn progress_logging_reports_sends_and_receives() {
+    use timely::logging::{TimelyProgressEvent, TimelyProgressEventBuilder};
+    let _serial = start();
+    within(Duration::from_secs(60), || {
+        let results = timely::execute(process(2, false), |worker| {
+            // (is_send, number of updates) of the events of the dataflow's own scope.
+            let events = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+            let sink = std::rc::Rc::clone(&events);
+            worker
+                .log_register()
+                .expect("logging")
+                .insert::<TimelyProgressEventBuilder<u64>, _>(
+                    "timely/progress/u64",
+                    move |_time, data| {
+                        if let Some(data) = data {
+                            for (_, event) in data.iter() {
+                                let event: &TimelyProgressEvent<u64> = event;
+                                let updates = event.messages.len() + event.internal.len();
+                                sink.borrow_mut().push((event.is_send, updates));
+                            }
+                        }
+                    },
+                );
+            let records = nested(worker, 3, 10);
+            worker
+                .log_register()
+                .expect("logging")
+                .remove("timely/progress/u64");
+            let events = events.borrow().clone();
+            (records, events)
+        })
+        .expect("execute")
+        .join();
+        for result in results {
+            let (_records, events) = result.expect("worker");
+            let sends = events.iter().filter(|(send, _)| *send).count();
+            let receives = events.iter().filter(|(send, n)| !*send && *n > 0).count();
+            assert!(sends > 0, "no send events: {events:?}");
+            assert!(receives > 0, "no receive events with updates: {events:?}");
+        }
+        assert_eq!(live_chains(), 0);
+    });
+}

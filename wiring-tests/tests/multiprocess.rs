@@ -20,7 +20,7 @@ fn free_ports() -> [u16; 2] {
     ]
 }
 
-fn cluster(medium: &str) -> Vec<(u64, u64, u64)> {
+fn cluster(medium: &str, zerocopy: bool) -> Vec<(u64, u64, u64)> {
     let ports = free_ports();
     let hostfile = std::env::temp_dir().join(format!(
         "wiring-hosts-{}-{medium}-{}",
@@ -38,9 +38,12 @@ fn cluster(medium: &str) -> Vec<(u64, u64, u64)> {
     let children: Vec<_> = ["0", "1"]
         .iter()
         .map(|process| {
-            let args = [
+            let mut args = vec![
                 "nested", "10", "25", "-w", "2", "-n", "2", "-p", process, "-h", hosts,
             ];
+            if zerocopy {
+                args.push("--zerocopy");
+            }
             spawn(wiring(WIRING, Some(medium), &args))
         })
         .collect();
@@ -56,8 +59,10 @@ fn cluster(medium: &str) -> Vec<(u64, u64, u64)> {
 #[test]
 fn two_processes_of_two_workers() {
     let model = nested_model(10, 4, 25);
-    let stock = cluster("stock");
-    let chain = cluster("chain");
-    assert_eq!(stock, model);
-    assert_eq!(chain, model);
+    for zerocopy in [false, true] {
+        let stock = cluster("stock", zerocopy);
+        let chain = cluster("chain", zerocopy);
+        assert_eq!(stock, model, "stock, zerocopy {zerocopy}");
+        assert_eq!(chain, model, "chain, zerocopy {zerocopy}");
+    }
 }
