@@ -82,7 +82,8 @@ fn main() {
 
         timely::synchronization::Barrier::new(worker).wait();
         let start = Instant::now();
-        while worker.step() {}
+        // As timely's own worker loop does: poll for `idle_spin`, then park until woken.
+        while worker.step_or_park(None) {}
         (start.elapsed().as_secs_f64(), advanced.get())
     })
     .unwrap_or_else(|e| fail(format!("could not start the workers: {e}")));

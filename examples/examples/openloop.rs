@@ -125,6 +125,7 @@ fn main() {
                     input = None;
                 }
             }
+            // Never park: the next release is at most microseconds away.
             worker.step();
             let complete = probe.with_frontier(|f| f.first().copied().unwrap_or(u64::MAX));
             let now = start.elapsed().as_nanos() as u64;

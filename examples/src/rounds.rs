@@ -118,11 +118,12 @@ where
             input.advance_to(round + 1);
             input.flush();
             let start = Instant::now();
-            worker.step_while(|| probe.less_than(input.time()));
+            // Poll for `idle_spin`, then park until woken, as timely's own worker loop does.
+            worker.step_or_park_while(None, || probe.less_than(input.time()));
             times.push(start.elapsed().as_secs_f64() * 1e6);
         }
         drop(input);
-        while worker.step() {}
+        while worker.step_or_park(None) {}
         (times, digest.get())
     })?;
 

@@ -125,6 +125,8 @@ struct Data {
     checksums: BTreeMap<(usize, usize), BTreeSet<String>>,
     features: BTreeSet<String>,
     reps: BTreeSet<usize>,
+    /// Percent of CPU time busy just before each pair (one value per run).
+    busy: Vec<f64>,
 }
 
 fn intern(names: &mut Vec<String>, name: &str) -> usize {
@@ -175,6 +177,12 @@ fn parse(text: &str) -> Data {
                 data.features.insert(value.to_string());
             }
             "medium" => {}
+            "busy" => {
+                let busy: f64 = value.parse().unwrap_or_else(|_| {
+                    fail(format!("raw line {}: bad busy share {value:?}", lineno + 1))
+                });
+                data.busy.push(busy);
+            }
             metric => {
                 let value: f64 = value.parse().unwrap_or_else(|_| {
                     fail(format!("raw line {}: bad value {value:?}", lineno + 1))
@@ -342,6 +350,18 @@ fn main() {
     writeln!(md, "- Repetitions: {}; in each, every example ran with `TIMELY_PROGRESS_MEDIUM=stock` and then `=chain`, back to back, from the same binary.", data.reps.len()).unwrap();
     writeln!(md, "- stock and chain columns are medians over the repetitions; the ratio is the median over repetitions of chain/stock of the back-to-back pair (below 1: the chain is faster, except where higher is better).").unwrap();
     writeln!(md, "- Checksums: the digest of each run's output; `agree` means every run of that example at that worker count, both media, gave the same one.").unwrap();
+    if !data.busy.is_empty() {
+        let mut busy = data.busy.clone();
+        busy.sort_by(f64::total_cmp);
+        let line = format!(
+            "CPU busy (all processes) in the 0.3 s before each stock/chain pair: median {:.0}%, max {:.0}%; \
+             a busy machine deschedules spinning workers and inflates every figure",
+            median_of_sorted(&busy),
+            busy[busy.len() - 1]
+        );
+        println!("{line}");
+        writeln!(md, "- {line}.").unwrap();
+    }
     if !mismatches.is_empty() {
         writeln!(md, "\n**Checksum mismatches:** {}", mismatches.join("; ")).unwrap();
     }
