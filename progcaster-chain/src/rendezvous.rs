@@ -168,18 +168,22 @@ impl Rendezvous {
         K: Ord + Clone + Send + Sync + 'static,
     {
         let local = worker % self.threads;
-        let slot = {
-            let mut slots = self.lock();
-            let entry = slots.entry(channel).or_insert_with(|| Entry {
-                slot: Arc::new(Slot::<K>::new(self.threads)),
-                left: 0,
-            });
-            Arc::clone(&entry.slot)
-                .downcast::<Slot<K>>()
-                .unwrap_or_else(|_| panic!("progress channel {channel} joined at two key types"))
-        };
-        let reader = slot.readers.lock().expect("progress readers poisoned")[local]
-            .take()
+        let slot = Arc::clone(
+            &self
+                .lock()
+                .entry(channel)
+                .or_insert_with(|| Entry {
+                    slot: Arc::new(Slot::<K>::new(self.threads)),
+                    left: 0,
+                })
+                .slot,
+        );
+        // The checks below panic only on misuse, and never while a lock is held.
+        let slot = slot
+            .downcast::<Slot<K>>()
+            .unwrap_or_else(|_| panic!("progress channel {channel} joined at two key types"));
+        let reader = slot.readers.lock().expect("progress readers poisoned")[local].take();
+        let reader = reader
             .unwrap_or_else(|| panic!("worker {worker} joined progress channel {channel} twice"));
         // NOTE: registered before this worker's first `recv`, which is what makes a sender
         // that observes that `recv`'s clear also observe the wake function.
@@ -208,7 +212,7 @@ impl Rendezvous {
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<usize, Entry>> {
-        // Nothing panics while holding this lock, so poison can only come from a bug here.
+        // Nothing panics while holding this lock (see `join`), so poison means a bug here.
         self.slots.lock().expect("progress rendezvous poisoned")
     }
 }

@@ -169,3 +169,25 @@ fn no_lost_wakeups_under_contention() {
         handle.join().expect("thread");
     }
 }
+
+#[test]
+fn misuse_panics_without_poisoning_the_rendezvous() {
+    let _serial = serial();
+    let rendezvous = Rendezvous::new(2);
+    let _first = rendezvous.join::<u8>(3, 0, || ());
+    let twice = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        rendezvous.join::<u8>(3, 0, || ());
+    }));
+    assert!(twice.is_err(), "joining twice must panic");
+    let other_type = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        rendezvous.join::<u16>(3, 1, || ());
+    }));
+    assert!(
+        other_type.is_err(),
+        "joining at another key type must panic"
+    );
+    // The rendezvous still works.
+    let mut second = rendezvous.join::<u8>(3, 1, || ());
+    assert!(!second.recv(|_| ()));
+    assert_eq!(rendezvous.channels(), 1);
+}
