@@ -14,10 +14,11 @@
 //! sweep every live node is pinned except possibly the newest, so with `R` readers at most
 //! `R + 1` nodes are live, and `R + 2` once a send appends after the sweep.
 //!
-//! Atoms only ever move *forward* along `next` pointers, and only out of unpinned nodes.
-//! A reader has folded exactly the atoms at or behind its pin, so what it has folded can
-//! never move ahead of it and what it has not folded can never move behind it: it folds
-//! every atom exactly once. `DESIGN.md` gives the full argument.
+//! Atoms only ever move *forward*, one live node at a time, and only out of unpinned nodes.
+//! Pins are always on live nodes (a walker never pins a node compaction has unlinked), so
+//! each pin is a barrier: a reader has folded exactly the atoms at or behind its pin, what
+//! it has folded can never move ahead of it, and what it has not folded can never move
+//! behind it. It folds every atom exactly once. `DESIGN.md` gives the full argument.
 //!
 //! # Synchronization
 //!
@@ -73,6 +74,8 @@ struct Node<T> {
 struct Payload<T> {
     value: T,
     next: Option<Arc<Node<T>>>,
+    /// Set when compaction unlinked this node; its atom has moved to `next`.
+    absorbed: bool,
 }
 
 impl<T> Node<T> {
@@ -80,7 +83,11 @@ impl<T> Node<T> {
         // Relaxed: a statistic; readers of it synchronize through other means.
         live.fetch_add(1, Ordering::Relaxed);
         Arc::new(Node {
-            payload: RwLock::new(Payload { value, next: None }),
+            payload: RwLock::new(Payload {
+                value,
+                next: None,
+                absorbed: false,
+            }),
             holders: AtomicUsize::new(holders),
             live: live.clone(),
         })
@@ -204,8 +211,10 @@ impl<T: Chainable> Shared<T> {
         // NOTE: the atom moves forward, to a node every reader that has not folded `node`
         // will still reach; readers pinned at or after `succ` have folded it already.
         succ_payload.value.merge_from(&mut node_payload.value);
-        // `node` keeps its (now empty) atom and its link to `succ`, so a walker that read
-        // `pred.next` before this point folds nothing twice and loses nothing.
+        // NOTE: a walker that read `pred.next` before this point must not pin `node`: its
+        // frozen link would be a side entrance to `succ`, ahead of nodes (`pred` among them)
+        // whose atoms may later move into `succ`. The flag sends it back to `pred.next`.
+        node_payload.absorbed = true;
         pred_payload.next = Some(succ.clone());
         Step::Absorbed
     }
@@ -546,6 +555,11 @@ impl<T: Chainable> Reader<T> {
         let (mut moved, mut folded) = (false, false);
         while let Some(next) = self.pin.next() {
             let payload = read(&next.payload);
+            if payload.absorbed {
+                // Compaction unlinked `next` after we read our pin's link; the pin (which
+                // cannot be absorbed while we hold it) now links past it. Read it again.
+                continue;
+            }
             // Pin before folding, under the read lock: a writer or compactor that would
             // merge into or absorb `next` checks `holders` under the write lock.
             // Relaxed: ordered by the lock.

@@ -105,7 +105,11 @@ fn laggard_compaction_bound() {
     for i in 0..10_000u64 {
         chain.send(i);
         total(&mut rest[0]);
-        assert!(chain.live_nodes() <= 2 + 2, "live {} at {i}", chain.live_nodes());
+        assert!(
+            chain.live_nodes() <= 2 + 2,
+            "live {} at {i}",
+            chain.live_nodes()
+        );
     }
     let mut atoms = 0;
     let mut sum = 0;
@@ -240,7 +244,10 @@ fn cross_writer_cancellation_keeps_state_bounded() {
     }
     let mut updates = 0;
     laggard[0].recv_with(|atom| updates += atom.len());
-    assert_eq!(updates, 0, "everything cancelled, the laggard folds nothing");
+    assert_eq!(
+        updates, 0,
+        "everything cancelled, the laggard folds nothing"
+    );
 }
 
 #[test]
