@@ -3,9 +3,14 @@
 //! the dataflow has passed its timestamp.
 //!
 //! Record `i` is released at `i * 1e9 / rate` nanoseconds after the start, by worker
-//! `i % workers`, with its release time as its timestamp. Every record crosses an exchange, so
-//! completing a timestamp requires a round of progress among all workers. Latencies go into an
-//! HDR histogram per worker; the histograms are merged at the end.
+//! `i % workers`. Each time round its loop, a worker sends every record of its own released
+//! since it last looked, all stamped with the release time of the first of them (the time its
+//! input was holding), then moves its input to the release time of its next record. A worker
+//! that keeps up thus sends one record per timestamp; one that falls behind batches the
+//! backlog under one timestamp instead of paying a progress round per record. Every record
+//! crosses an exchange, so completing a timestamp requires a round of progress among all
+//! workers. Latencies (from release, not from the earlier stamp) go into an HDR histogram per
+//! worker; the histograms are merged at the end.
 //!
 //! ```text
 //! cargo run --release -p examples --example openloop --features chain-progress -- --rate 200000 --seconds 2 -w 2
@@ -107,16 +112,22 @@ fn main() {
         let mut input = Some(input);
         let mut next_send = index;
         let mut next_retire = index;
+        // Batches sent and not yet complete: (timestamp, first record after the batch).
+        let mut in_flight = std::collections::VecDeque::<(u64, u64)>::new();
 
         timely::synchronization::Barrier::new(worker).wait();
         let start = Instant::now();
         while next_retire < total {
             let now = start.elapsed().as_nanos() as u64;
             if let Some(handle) = input.as_mut() {
-                while next_send < total && release(next_send) <= now {
-                    handle.advance_to(release(next_send));
-                    handle.send(next_send);
-                    next_send += peers;
+                if next_send < total && release(next_send) <= now {
+                    // The input holds `release(next_send)`: the batch's timestamp.
+                    let stamp = *handle.time();
+                    while next_send < total && release(next_send) <= now {
+                        handle.send(next_send);
+                        next_send += peers;
+                    }
+                    in_flight.push_back((stamp, next_send));
                 }
                 if next_send < total {
                     // Promise nothing earlier than our next release.
@@ -129,12 +140,18 @@ fn main() {
             worker.step();
             let complete = probe.with_frontier(|f| f.first().copied().unwrap_or(u64::MAX));
             let now = start.elapsed().as_nanos() as u64;
-            while next_retire < next_send && release(next_retire) < complete {
-                let released = release(next_retire);
-                if released >= warmup_ns {
-                    histogram.saturating_record(now.saturating_sub(released).max(1));
+            while let Some(&(stamp, end)) = in_flight.front() {
+                if stamp >= complete {
+                    break;
                 }
-                next_retire += peers;
+                while next_retire < end {
+                    let released = release(next_retire);
+                    if released >= warmup_ns {
+                        histogram.saturating_record(now.saturating_sub(released).max(1));
+                    }
+                    next_retire += peers;
+                }
+                in_flight.pop_front();
             }
         }
         while worker.step() {}
