@@ -192,6 +192,20 @@ impl<K: Ord> Batch<K> {
         self.updates.len()
     }
 
+    /// True if the batch holds no update (it is the identity).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut batch = chain::Batch::new();
+    /// batch.update(1u8, 1);
+    /// batch.update(1u8, -1);
+    /// assert!(batch.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.updates.is_empty()
+    }
+
     /// Removes every update, keeping the allocation.
     ///
     /// # Examples
@@ -344,10 +358,12 @@ impl<K: Ord> Ord for Batch<K> {
 mod tests {
     use super::*;
 
+    type Updates = &'static [(u32, i64)];
+
     /// Table-driven: (left, right, merged).
     #[test]
     fn merge_table() {
-        let cases: &[(&[(u32, i64)], &[(u32, i64)], &[(u32, i64)])] = &[
+        let cases: &[(Updates, Updates, Updates)] = &[
             (&[], &[], &[]),
             (&[(1, 1)], &[], &[(1, 1)]),
             (&[], &[(1, 1)], &[(1, 1)]),

@@ -39,8 +39,8 @@
 //!         })
 //!     })
 //!     .collect();
-//! for handle in handles {
-//!     let mut reader = handle.join().unwrap();
+//! let readers: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+//! for mut reader in readers {
 //!     let mut net = Batch::new();
 //!     reader.recv(&mut net);
 //!     assert!(net.updates().is_empty()); // everything cancelled

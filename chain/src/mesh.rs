@@ -36,6 +36,7 @@ impl<T: Chainable> Mesh<T> {
     /// let (writers, readers) = chain::Mesh::<u64>::new(3, 2);
     /// assert_eq!((writers.len(), readers.len()), (3, 2));
     /// ```
+    #[allow(clippy::new_ret_no_self)] // a constructor of handles, as `Chain::with_readers`
     pub fn new(writers: usize, readers: usize) -> (Vec<Chain<T>>, Vec<MeshReader<T>>) {
         let mut sweeps: Vec<MeshReader<T>> = (0..readers)
             .map(|_| MeshReader {

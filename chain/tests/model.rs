@@ -13,7 +13,10 @@ type Net = BTreeMap<u8, i64>;
 #[derive(Clone, Debug)]
 enum Op {
     /// Send a batch through writer handle `writer % handles`.
-    Send { writer: usize, updates: Vec<(u8, i64)> },
+    Send {
+        writer: usize,
+        updates: Vec<(u8, i64)>,
+    },
     /// Receive on reader `reader % readers` (no-op without readers).
     Recv { reader: usize, per_atom: bool },
     /// Register a late reader.
