@@ -175,7 +175,8 @@ impl Table {
         }
         t.workers.sort_unstable();
         t.cancels.sort_by(|a, b| a.total_cmp(b));
-        t.keys.sort();
+        t.keys
+            .sort_by_key(|k| crate::key::KeyKind::parse(k).map_or(usize::MAX, |k| k as usize));
         t.media = MediumKind::ALL
             .iter()
             .map(|m| m.name().to_string())
@@ -197,7 +198,31 @@ impl Table {
         s
     }
 
-    /// One value, if measured. `sends = None` takes the largest sends of the scenario.
+    /// The largest sends measured for a configuration and metric.
+    pub fn max_sends(
+        &self,
+        medium: &str,
+        scenario: &str,
+        workers: usize,
+        cancel: f64,
+        key: &str,
+        metric: &str,
+    ) -> Option<usize> {
+        self.map
+            .keys()
+            .filter(|k| {
+                k.0 == medium
+                    && k.1 == scenario
+                    && k.2 == workers
+                    && k.3 == milli(cancel)
+                    && k.4 == key
+                    && k.6 == metric
+            })
+            .map(|k| k.5)
+            .max()
+    }
+
+    /// One value, if measured. `sends = None` takes the largest sends measured for it.
     #[allow(clippy::too_many_arguments)]
     pub fn get(
         &self,
@@ -211,7 +236,7 @@ impl Table {
     ) -> Option<f64> {
         let sends = match sends {
             Some(s) => s,
-            None => *self.sends(scenario).last()?,
+            None => self.max_sends(medium, scenario, workers, cancel, key, metric)?,
         };
         self.map
             .get(&(
@@ -340,26 +365,31 @@ fn metric_table(
     cancels: &[f64],
 ) -> String {
     let mut s = String::new();
-    let _ = write!(s, "| key | f | N |");
+    let _ = write!(s, "| key | f | N | S |");
     for m in &t.media {
         let _ = write!(s, " {m} |");
     }
     s.push('\n');
-    s.push_str(&"|---".repeat(3 + t.media.len()));
+    s.push_str(&"|---".repeat(4 + t.media.len()));
     s.push_str("|\n");
     for key in &t.keys {
         for &c in cancels {
             for &n in &t.workers {
-                let base = t.get("mpsc", scenario, n, c, key, sends, metric);
+                let sv = sends.or_else(|| t.max_sends("mpsc", scenario, n, c, key, metric));
+                let base = t.get("mpsc", scenario, n, c, key, sv, metric);
                 if t.media
                     .iter()
                     .all(|m| t.get(m, scenario, n, c, key, sends, metric).is_none())
                 {
                     continue;
                 }
-                let _ = write!(s, "| {key} | {c} | {n} |");
+                let _ = write!(
+                    s,
+                    "| {key} | {c} | {n} | {} |",
+                    sv.map(|v| v.to_string()).unwrap_or_default()
+                );
                 for m in &t.media {
-                    let v = t.get(m, scenario, n, c, key, sends, metric);
+                    let v = t.get(m, scenario, n, c, key, sv, metric);
                     match v {
                         Some(v) if m != "mpsc" => {
                             let _ = write!(s, " {} ({}) |", num(v), ratio(Some(v), base));
@@ -608,13 +638,14 @@ pub fn write_report(dir: &Path, rows: &[Row], meta: &Meta) -> Result<(), String>
         ),
     ];
     for (scenario, metric, title) in tables {
-        let sends = t.sends(scenario);
-        let Some(&last) = sends.last() else { continue };
+        if t.sends(scenario).is_empty() {
+            continue;
+        }
         let _ = writeln!(
             s,
-            "### {title}\n\n(`{scenario}`, `{metric}`, S = {last} sends in all)\n"
+            "### {title}\n\n(`{scenario}`, `{metric}`; S: sends in all, the largest measured)\n"
         );
-        s.push_str(&metric_table(&t, scenario, metric, Some(last), &t.cancels));
+        s.push_str(&metric_table(&t, scenario, metric, None, &t.cancels));
         s.push('\n');
     }
     let bs = t.sends("backlog");
@@ -634,6 +665,11 @@ pub fn write_report(dir: &Path, rows: &[Row], meta: &Meta) -> Result<(), String>
             for &c in &t.cancels {
                 for &n in &t.workers {
                     for &sv in &bs {
+                        if t.get("mpsc", "backlog", n, c, key, Some(sv), "backlog_live_nodes")
+                            .is_none()
+                        {
+                            continue;
+                        }
                         let _ = write!(s, "| {key} | {c} | {n} | {sv} |");
                         for m in &t.media {
                             for metric in ["backlog_live_nodes", "backlog_live_bytes"] {
@@ -706,7 +742,7 @@ fn analysis(t: &Table, meta: &Meta) -> String {
     let _ = writeln!(
         s,
         "1. **Laggard work at the floor** (chain's laggard folds <= 2 x net change + {slack}, \
-         after {lag_sends} sends in all): {} over {count} configurations (every f, N and key). \
+         S as in the laggard tables: {lag_sends} sends in all at f = 1, fewer at f < 1): {} over {count} configurations (every f, N and key). \
          Largest excess over 2 x net: {}. MPSC's laggard folds every update sent to it (its \
          `laggard_updates_folded` equals `updates_sent`).",
         if all_ok { "**met**" } else { "**missed**" },
@@ -824,90 +860,144 @@ fn analysis(t: &Table, meta: &Meta) -> String {
     );
     // 5. Send-path ratio.
     let top = t.cancels.last().copied().unwrap_or(1.0);
-    let mut sr = String::new();
+    let fmt = |v: Option<f64>| v.map(num).unwrap_or_else(|| "-".into());
+    let mut sr = String::from(
+        "\n\n   | key | N | send median chain / MPSC | send mean chain / MPSC | send p99 chain / MPSC | \
+         recv median chain / MPSC | round chain / MPSC |\n   |---|---|---|---|---|---|---|\n",
+    );
     for key in &t.keys {
-        let _ = write!(sr, "\n   - key {key}, f = {top}:");
         for &n in &t.workers {
-            let c = t.get("chain", "keepup", n, top, key, None, "send_ns_median");
-            let m = t.get("mpsc", "keepup", n, top, key, None, "send_ns_median");
-            let cr = t.get("chain", "keepup", n, top, key, None, "round_ns");
-            let mr = t.get("mpsc", "keepup", n, top, key, None, "round_ns");
-            let _ = write!(
+            let g = |m: &str, metric: &str| t.get(m, "keepup", n, top, key, None, metric);
+            let cell = |metric: &str| {
+                let (c, m) = (g("chain", metric), g("mpsc", metric));
+                format!("{} ({} / {})", ratio(c, m), fmt(c), fmt(m))
+            };
+            let _ = writeln!(
                 sr,
-                " N={n}: send {} (chain {} ns / MPSC {} ns), round {};",
-                ratio(c, m),
-                c.map(num).unwrap_or_default(),
-                m.map(num).unwrap_or_default(),
-                ratio(cr, mr)
+                "   | {key} | {n} | {} | {} | {} | {} | {} |",
+                cell("send_ns_median"),
+                cell("send_ns_mean"),
+                cell("send_ns_p99"),
+                cell("recv_ns_median"),
+                cell("round_ns")
             );
         }
     }
-    let _ = writeln!(s, "5. **Send-path ratio chain / MPSC** (keep-up, median ns per send; and wall time per round):{sr}\n");
+    let _ = writeln!(
+        s,
+        "5. **Send-path ratio chain / MPSC** (keep-up, f = {top}; ns; round = wall time per round in \
+         which every worker sends and receives once):{sr}"
+    );
 
     // Analysis.
     let _ = writeln!(s, "## Analysis\n");
-    let ks: Vec<String> = t.keys.clone();
-    let k0 = ks.first().cloned().unwrap_or_else(|| "u64".into());
-    let send_ratio = |m: &str, n: usize, key: &str| {
-        let a = t.get(m, "keepup", n, top, key, None, "send_ns_median")?;
-        let b = t.get("mpsc", "keepup", n, top, key, None, "send_ns_median")?;
+    let k0 = t.keys.first().cloned().unwrap_or_else(|| "u64".into());
+    let kb = t.keys.get(1).cloned();
+    let get = |m: &str, sc: &str, n: usize, c: f64, key: &str, metric: &str| {
+        t.get(m, sc, n, c, key, None, metric)
+    };
+    let r = |m: &str, n: usize, key: &str, metric: &str| {
+        let a = get(m, "keepup", n, top, key, metric)?;
+        let b = get("mpsc", "keepup", n, top, key, metric)?;
         Some(a / b)
     };
-    let r1 = send_ratio("chain", 1, &k0);
-    let r2 = send_ratio("chain", 2, &k0);
-    let rb2 = ks.get(1).and_then(|k| send_ratio("chain", 2, k));
+    let x = |v: Option<f64>| v.map(|v| format!("{v:.2}x")).unwrap_or_else(|| "-".into());
+    let maxn = t.workers.iter().copied().max().unwrap_or(1);
     let _ = writeln!(
         s,
-        "**Send path.** A chain send takes the head mutex, then the newest node's payload lock, \
-         and merges the batch into the head atom (or appends a node when a reader pinned the \
-         head). An MPSC send clones the batch N - 1 times and pushes each clone onto a \
-         lock-free queue. With one worker there is no contention and no clone: chain/MPSC is \
-         {} at N = 1 (key {k0}). At N = 2 both threads hit the same head mutex and the same \
-         cache lines every round, while MPSC's pushes go to different queues: chain/MPSC is {} \
-         (key {k0}) and {} with the allocating key, where MPSC pays an allocation per cloned \
-         key and the chain only when it appends. In keep-up every reader pins the head at \
-         each receive, so most chain sends append a node (allocation) rather than merge in \
-         place; the send path the next step must fix is this pin-then-append churn plus the \
-         contended mutex hand-off, not the merge itself (the in-place path is the microbench's \
-         `send_in_place`). Beyond N = 2 the machine is oversubscribed: a thread preempted while \
-         holding the head mutex stalls every other writer until it is scheduled again, which \
-         a lock-free MPSC push never does, so the chain's p99 grows fastest there.\n",
-        r1.map(|r| format!("{r:.2}x")).unwrap_or_else(|| "-".into()),
-        r2.map(|r| format!("{r:.2}x")).unwrap_or_else(|| "-".into()),
-        rb2.map(|r| format!("{r:.2}x"))
-            .unwrap_or_else(|| "-".into()),
+        "**Send path.** A chain send takes the head mutex, then the newest node's payload write \
+         lock, and merges the batch into the head atom, or appends a node when a reader has \
+         pinned the head; its cost does not depend on N. An MPSC send clones the batch N - 1 \
+         times (each clone allocates, and with `box3` keys every key allocates too) and pushes \
+         each clone onto a lock-free queue, so its cost grows with N. Median send, chain / MPSC, \
+         key {k0}: {} at N = 1 (no contention, no clone: MPSC's single push is cheaper than two \
+         locks), {} at N = 2, {} at N = {maxn}{}. The median hides the contended tail: when the \
+         head mutex is contended a sender parks in the kernel, and on this oversubscribed \
+         machine a thread preempted while holding the head mutex stalls every other writer until \
+         it runs again, which a lock-free push never does; the mean ratios in the table above \
+         show it. In keep-up every reader pins the head at each receive, so nearly every chain \
+         send appends a node (2 allocations per send, against N for MPSC).\n",
+        x(r("chain", 1, &k0, "send_ns_median")),
+        x(r("chain", 2, &k0, "send_ns_median")),
+        x(r("chain", maxn, &k0, "send_ns_median")),
+        kb.as_ref()
+            .map(|kb| format!(
+                "; with the allocating key {kb}: {} at N = 2 and {} at N = {maxn}",
+                x(r("chain", 2, kb, "send_ns_median")),
+                x(r("chain", maxn, kb, "send_ns_median"))
+            ))
+            .unwrap_or_default(),
+    );
+    let _ = writeln!(
+        s,
+        "**Where the keep-up time goes: the receive path.** The round ratio (chain {} MPSC's at \
+         N = 2, key {k0}) is not the send: the chain's receive is: median {} ns against MPSC's {} \
+         ns at N = 2. Profiles of the keep-up scenario (N = 2, f = 1, u64; `perf record` and \
+         `valgrind --tool=callgrind` on `chain-bench --quick --media chain --scenarios keepup \
+         --workers 2 --cancel 1 --keys u64`) put about 90% of the CPU samples, and 91% of the \
+         instructions, in `sort_unstable` called from `Batch::merge_from`, called from \
+         compaction (`Shared::compact` / `absorb_after`) at the end of each productive receive: \
+         when a merge brings in keys the target atom lacks, `merge_unique` appends them and \
+         re-sorts the whole atom, so absorbing a small node into a large one costs \
+         O(n log n) in the large one. The large atoms hold the updates whose cancellation has \
+         not been sent yet, a window set by how far one worker runs ahead of the one that will \
+         cancel its updates, which preemption makes large here. A linear merge of the two sorted runs (or sorting only the appended tail, then \
+         merging) would make that O(n + m log m); that, plus not re-running a full sweep on \
+         every receive, is the next step for the chain's keep-up cost.\n",
+        x(r("chain", 2, &k0, "round_ns")),
+        fmt(get("chain", "keepup", 2, top, &k0, "recv_ns_median")),
+        fmt(get("mpsc", "keepup", 2, top, &k0, "recv_ns_median")),
     );
     let lag = |m: &str, c: f64| {
         median(
             t.workers
                 .iter()
-                .filter_map(|&n| t.get(m, "laggard", n, c, &k0, None, "laggard_updates_folded"))
+                .filter_map(|&n| get(m, "laggard", n, c, &k0, "laggard_updates_folded"))
                 .collect(),
         )
     };
+    let lag_small = t
+        .workers
+        .iter()
+        .filter_map(|&n| t.max_sends("chain", "laggard", n, 0.0, &k0, "laggard_updates_folded"))
+        .max();
     let _ = writeln!(
         s,
         "**Laggard.** MPSC queues every batch for the laggard, so it folds every update ever \
-         sent (median over N at f = 1: {} updates). The chain compacts unpinned adjacent nodes \
-         as other readers move on, so cancelling updates meet and vanish before the laggard \
-         arrives: it folds {} at f = 1, and close to its net change otherwise. Cells deliver \
-         exactly the net change (they merge at send time into every reader's cell), and the \
-         ledger too (it diffs totals), so both sit at the floor; the mesh keeps one chain per \
-         writer, and since a +1 and its -1 come from different workers they sit in different \
-         chains and never cancel: its laggard folds about as much as MPSC's ({}).\n",
+         sent (median over N at f = 1: {} updates). In the chain, the readers that keep up \
+         move their pins forward and compaction absorbs everything between the laggard's pin \
+         and theirs into one atom, where a +1 and the -1 another worker sent for it meet and \
+         vanish: the laggard folds {} updates at f = 1 (median over N), and its net change \
+         otherwise. (The keep-up readers read what is left after the last send before the \
+         laggard's catch-up is measured; if they are still mid-way, their pins split the \
+         chain into segments whose nets need not cancel, and the laggard folds the residue of \
+         the drift window between them.) Cells deliver exactly the net change (they merge at \
+         send time into every reader's cell) and the ledger too (it diffs totals), so both sit \
+         at the floor; the mesh keeps one chain per writer, and since a +1 and its -1 come from \
+         different workers they sit in different chains and never cancel: its laggard folds as \
+         much as MPSC's ({}). Without full cancellation (f < 1) the net total grows with every \
+         send, and so does the chain's head atom, which every send then merges into at O(net) \
+         cost (see the laggard send table; the ledger's map grows likewise): those runs are \
+         therefore capped at {} sends so the sweep finishes.\n",
         lag("mpsc", 1.0).map(num).unwrap_or_else(|| "-".into()),
         lag("chain", 1.0).map(num).unwrap_or_else(|| "-".into()),
         lag("mesh", 1.0).map(num).unwrap_or_else(|| "-".into()),
+        lag_small
+            .map(|v| v.to_string())
+            .unwrap_or_else(|| "-".into()),
     );
-    let bb = |m: &str| t.get(m, "backlog", 2, top, &k0, None, "backlog_live_bytes");
+    let bb = |m: &str| get(m, "backlog", 2, top, &k0, "backlog_live_bytes");
     let _ = writeln!(
         s,
         "**Backlog.** With nobody reading, every chain send merges in place into one node, so \
-         live state is the net total (N = 2, f = {top}, largest S: chain {} bytes vs MPSC {} \
-         bytes, mesh {}, ledger {}, cells {}). MPSC holds every clone of every batch until it \
-         is read; the mesh holds one node per writer but, again, cannot cancel across writers; \
-         the ledger holds its total plus a change log capped at a multiple of the total; cells \
-         hold one consolidated accumulator per reader.\n",
+         live state is the net total (N = 2, f = {top}, largest S, key {k0}: chain {} bytes, \
+         MPSC {} bytes, mesh {}, ledger {}, cells {}). MPSC holds every clone of every batch \
+         until it is read; the mesh holds one node per writer but, again, cannot cancel across \
+         writers; the ledger holds its total plus a change log capped at a multiple of the \
+         total; cells hold one consolidated accumulator per reader. With f = 1 the chain's net \
+         total is not zero at every instant: it is the window of updates whose cancellation \
+         another worker has not sent yet, which on this machine is set by how far preemption \
+         lets one worker run ahead of another.\n",
         bb("chain").map(num).unwrap_or_else(|| "-".into()),
         bb("mpsc").map(num).unwrap_or_else(|| "-".into()),
         bb("mesh").map(num).unwrap_or_else(|| "-".into()),
