@@ -43,11 +43,11 @@ fn every_medium_scenario_and_key_passes_its_answer_check() {
         for scenario in Scenario::ALL {
             for key in KeyKind::ALL {
                 for (workers, cancel) in [(1, 0.0), (3, 0.5), (4, 1.0)] {
-                    let s = spec(medium, scenario, workers, cancel, key, 600);
+                    let s = spec(medium, scenario, workers, cancel, key, 300);
                     let m = run(&s).unwrap_or_else(|e| panic!("{e}"));
                     assert_eq!(
                         metric(&m, "sends"),
-                        (600 / workers * workers) as f64,
+                        (300 / workers * workers) as f64,
                         "{}",
                         s.describe()
                     );
@@ -76,7 +76,7 @@ fn chain_laggard_folds_at_most_twice_its_net_change() {
                 workers,
                 cancel,
                 KeyKind::U64,
-                4000,
+                2000,
             );
             let m = run(&s).unwrap();
             let folded = metric(&m, "laggard_updates_folded");
@@ -120,7 +120,7 @@ fn chain_backlog_is_bounded_and_sends_in_place_without_allocating() {
             workers,
             1.0,
             KeyKind::U64,
-            20_000,
+            5_000,
         );
         let m = run(&s).unwrap();
         let nodes = metric(&m, "backlog_live_nodes");
@@ -143,12 +143,12 @@ fn chain_backlog_is_bounded_and_sends_in_place_without_allocating() {
             workers,
             1.0,
             KeyKind::U64,
-            20_000,
+            5_000,
         );
         let m = run(&s).unwrap();
         assert_eq!(
             metric(&m, "backlog_live_nodes"),
-            (20_000 / workers * workers * workers) as f64
+            (5_000 / workers * workers * workers) as f64
         );
     }
 }
