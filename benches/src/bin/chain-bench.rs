@@ -37,13 +37,13 @@ struct Args {
     /// Key types: u64, box3 [both].
     #[arg(long, value_delimiter = ',')]
     keys: Option<Vec<String>>,
-    /// Total sends per keep-up run [quick: 4000; full: 20000].
+    /// Total sends per keep-up run [quick: 4000; full: 10000].
     #[arg(long)]
     keepup_sends: Option<usize>,
     /// Total sends per laggard run [quick: 10000; full: 100000].
     #[arg(long)]
     laggard_sends: Option<usize>,
-    /// Total sends per backlog run, one run per value [quick: 10000; full: 1000,10000,100000].
+    /// Total sends per backlog run, one run per value [quick: 10000; full: 1000,10000,30000].
     #[arg(long, value_delimiter = ',')]
     backlog_sends: Option<Vec<usize>>,
     /// Runs with cancel < 1 send at most this many batches in all [quick: no cap; full: 10000].
@@ -160,12 +160,12 @@ fn real_main() -> Result<(), String> {
     } else {
         vec![0.0, 0.5, 1.0]
     });
-    let keepup = a.keepup_sends.unwrap_or(if q { 4_000 } else { 20_000 });
+    let keepup = a.keepup_sends.unwrap_or(if q { 4_000 } else { 10_000 });
     let laggard = a.laggard_sends.unwrap_or(if q { 10_000 } else { 100_000 });
     let backlog = a.backlog_sends.clone().unwrap_or(if q {
         vec![10_000]
     } else {
-        vec![1_000, 10_000, 100_000]
+        vec![1_000, 10_000, 30_000]
     });
     let cap = a.partial_cap.unwrap_or(if q { usize::MAX } else { 10_000 });
     if cancels.iter().any(|c| !(0.0..=1.0).contains(c)) || workers.contains(&0) {
