@@ -29,7 +29,8 @@
 //!   mutex (registration); every check that acts on `holders == 0` holds the node's write
 //!   lock, and for the newest node also the newest mutex, so no pin can appear between the
 //!   check and the act. Decrements happen without locks; a stale non-zero read only delays
-//!   compaction to the next sweep, which the unpinning reader always runs itself.
+//!   compaction to the next sweep, which the reader that unpinned the node last runs
+//!   itself (a walk sweeps exactly when it left a node no reader pins any more).
 //! * `Shared::version` (atomic): bumped (release) after every committed send, under the
 //!   newest mutex. A reader whose last walk started at the version it now loads (acquire)
 //!   has nothing new and returns without touching a lock.
@@ -160,6 +161,11 @@ impl<T: Chainable> Shared<T> {
     fn compact(&self) {
         let mut oldest = lock(&self.oldest);
         loop {
+            // Relaxed, unlocked: a pinned front stays; a stale non-zero value only leaves
+            // the trim to the sweep that the unpinning reader runs after its decrement.
+            if oldest.node.holders.load(Ordering::Relaxed) != 0 {
+                break;
+            }
             let next = {
                 let payload = write(&oldest.node.payload);
                 // The front has a successor only if it is not the newest, so pins can only
@@ -173,8 +179,8 @@ impl<T: Chainable> Shared<T> {
                     None => break,
                 }
             };
-            // NOTE: a trimmed node keeps its atom and its link, so a walker that already
-            // holds it still folds it and still finds its way forward.
+            // NOTE: a trimmed node keeps its atom and its link; no walker can reach it
+            // (it had no reader behind it), so nothing else needs to know.
             oldest.node = next;
             oldest.trimmed += 1;
         }
@@ -193,6 +199,17 @@ impl<T: Chainable> Shared<T> {
     /// This is the only function that holds more than one payload lock; it takes them in
     /// list order (`pred`, then its successor, then that one's), which is the lock order.
     fn absorb_after(pred: &Node<T>) -> Step<T> {
+        {
+            // Pinned nodes, the common case, need only a look at the link.
+            let Some(node) = read(&pred.payload).next.clone() else {
+                return Step::End;
+            };
+            // Relaxed, unlocked: skipping a node that was just unpinned is safe, as its
+            // reader sweeps after the decrement; acting on zero is re-checked under locks.
+            if node.holders.load(Ordering::Relaxed) != 0 {
+                return Step::Advance(node);
+            }
+        }
         let mut pred_payload = write(&pred.payload);
         let Some(node) = pred_payload.next.clone() else {
             return Step::End;
@@ -552,29 +569,34 @@ impl<T: Chainable> Reader<T> {
             return false;
         }
         self.seen = version;
-        let (mut moved, mut folded) = (false, false);
-        while let Some(next) = self.pin.next() {
+        // Whether this walk left a node that no reader pins any more: only then can a sweep
+        // find something to trim or absorb.
+        let (mut released, mut folded) = (false, false);
+        let mut link = self.pin.next();
+        while let Some(next) = link {
             let payload = read(&next.payload);
             if payload.absorbed {
-                // Compaction unlinked `next` after we read our pin's link; the pin (which
+                // Compaction unlinked `next` after we read the link to it; our pin (which
                 // cannot be absorbed while we hold it) now links past it. Read it again.
+                drop(payload);
+                link = self.pin.next();
                 continue;
             }
             // Pin before folding, under the read lock: a writer or compactor that would
             // merge into or absorb `next` checks `holders` under the write lock.
             // Relaxed: ordered by the lock.
             next.holders.fetch_add(1, Ordering::Relaxed);
+            link = payload.next.clone();
             let previous = std::mem::replace(&mut self.pin, next.clone());
             // Release: our last use of `previous`'s atom happens before a compactor's
             // (lock-ordered) decision to move it.
-            previous.holders.fetch_sub(1, Ordering::Release);
-            moved = true;
+            released |= previous.holders.fetch_sub(1, Ordering::Release) == 1;
             if !payload.value.is_empty() {
                 folded = true;
                 f(&payload.value);
             }
         }
-        if moved {
+        if released {
             self.shared.compact();
         }
         folded

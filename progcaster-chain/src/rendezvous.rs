@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use chain::{Batch, Chain, Reader};
+use crossbeam_utils::CachePadded;
 
 use crate::trace;
 
@@ -57,8 +58,8 @@ struct Slot<K: Ord + Clone + Send + Sync> {
     chain: Chain<Batch<K>>,
     /// Readers registered when the chain was created, taken by each worker as it joins.
     readers: Mutex<Vec<Option<Reader<Batch<K>>>>>,
-    /// Indexed by local worker.
-    peers: Box<[Peer]>,
+    /// Indexed by local worker; padded, as each flag is written by every sender.
+    peers: Box<[CachePadded<Peer>]>,
 }
 
 impl<K: Ord + Clone + Send + Sync> Slot<K> {
@@ -71,9 +72,11 @@ impl<K: Ord + Clone + Send + Sync> Slot<K> {
             chain,
             readers: Mutex::new(readers.into_iter().map(Some).collect()),
             peers: (0..threads)
-                .map(|_| Peer {
-                    pending: AtomicBool::new(false),
-                    wake: OnceLock::new(),
+                .map(|_| {
+                    CachePadded::new(Peer {
+                        pending: AtomicBool::new(false),
+                        wake: OnceLock::new(),
+                    })
                 })
                 .collect(),
         }
@@ -279,10 +282,13 @@ impl<K: Ord + Clone + Send + Sync + 'static> Endpoint<K> {
     /// workers (or in different sends) may arrive merged and cancelled against one another.
     pub fn recv(&mut self, mut logic: impl FnMut(&[(K, i64)])) -> bool {
         // AcqRel: see `Peer::pending`. Clear before reading, so that a send we do not see
-        // finds the flag clear and wakes us.
-        self.slot.peers[self.local]
-            .pending
-            .swap(false, Ordering::AcqRel);
+        // finds the flag clear and wakes us. A flag that reads clear (acquire, pairing with
+        // the sets as the swap would) needs no write: most receives find nothing new, and
+        // the write would pull the line away from the senders.
+        let pending = &self.slot.peers[self.local].pending;
+        if pending.load(Ordering::Acquire) {
+            pending.swap(false, Ordering::AcqRel);
+        }
         self.reader
             .as_mut()
             .expect("reader present until drop")
