@@ -63,7 +63,7 @@ fn ratio_line_is_the_median_of_paired_ratios() {
     );
     let md = std::fs::read_to_string(dir.join("latency.md")).unwrap();
     assert!(
-        md.contains("| 2 | us_per_round | 2.000 | 2.000 | 1.500 | agree |"),
+        md.contains("| 2 | us_per_round | 2.000 | 2.000 | 1.500 | agree | 3 of 3 clean |"),
         "{md}"
     );
     assert!(md.contains("test machine"));
@@ -121,4 +121,44 @@ fn malformed_input_is_a_clear_error() {
     );
     assert_eq!(code, 1);
     assert!(stderr.contains("unknown mode"), "{stderr}");
+}
+
+#[test]
+fn pairs_disturbed_by_other_processes_are_left_out() {
+    let dir = tempdir("clean");
+    let mut raw = String::new();
+    // Rep 2 ran while other processes took 60% of the machine: its outlier must not count.
+    for (rep, (s, c), others) in [
+        (1, (1.0, 1.2), "0"),
+        (2, (50.0, 10.0), "60"),
+        (3, (1.0, 1.4), "3"),
+    ] {
+        for (mode, v) in [("stock", s), ("chain", c)] {
+            raw += &raw_line("barrier", 2, mode, rep, "us_per_round", &v.to_string());
+            raw += &raw_line("barrier", 2, mode, rep, "others", others);
+        }
+    }
+    let (code, stdout, stderr) = run(&dir, &raw);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stdout.lines().last().unwrap(),
+        "ratio chain/stock barrier w=2: 1.300"
+    );
+    let md = std::fs::read_to_string(dir.join("latency.md")).unwrap();
+    assert!(
+        md.contains("| 2 | us_per_round | 1.000 | 1.300 | 1.300 | - | 2 of 3 clean |"),
+        "{md}"
+    );
+
+    // When no pair is clean, all are used and the table says so.
+    let noisy = raw
+        .replace("\tothers\t0\n", "\tothers\t90\n")
+        .replace("\tothers\t3\n", "\tothers\t90\n");
+    let (code, stdout, _) = run(&dir, &noisy);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("all 3 (none clean)"), "{stdout}");
+    assert_eq!(
+        stdout.lines().last().unwrap(),
+        "ratio chain/stock barrier w=2: 1.200"
+    );
 }

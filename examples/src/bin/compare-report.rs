@@ -40,6 +40,11 @@ struct Cli {
     /// The commit the binaries were built from.
     #[arg(long, default_value = "")]
     commit: String,
+    /// A pair of runs is clean when other processes used at most this percentage of the
+    /// machine's CPU time during each of its runs; medians and ratios use clean pairs only,
+    /// where an example and worker count has any.
+    #[arg(long, default_value_t = 10.0)]
+    clean: f64,
     /// The worker count whose barrier ratio the last line reports.
     #[arg(long, default_value_t = 2)]
     ratio_workers: usize,
@@ -127,6 +132,58 @@ struct Data {
     reps: BTreeSet<usize>,
     /// Percent of CPU time busy just before each pair (one value per run).
     busy: Vec<f64>,
+    /// (example, workers, rep) -> the larger share of CPU time that other processes used
+    /// during the pair's two runs.
+    others: BTreeMap<(usize, usize, usize), f64>,
+    /// (example, workers) -> (pairs used, pairs run, whether the used ones are clean).
+    pairs: BTreeMap<(usize, usize), (usize, usize, bool)>,
+}
+
+impl Data {
+    /// Keeps, for each example and worker count, only the clean pairs (if there are any).
+    fn keep_clean(&mut self, threshold: f64) {
+        let mut reps_of: BTreeMap<(usize, usize), BTreeSet<usize>> = BTreeMap::new();
+        for ((ex, _), by_w) in self.metrics.iter() {
+            for (w, series) in by_w {
+                let reps = reps_of.entry((*ex, *w)).or_default();
+                reps.extend(series.stock.keys().chain(series.chain.keys()).copied());
+            }
+        }
+        for ((ex, w), reps) in reps_of {
+            let clean: BTreeSet<usize> = reps
+                .iter()
+                .copied()
+                .filter(|rep| {
+                    self.others
+                        .get(&(ex, w, *rep))
+                        .is_none_or(|o| *o <= threshold)
+                })
+                .collect();
+            if clean.is_empty() {
+                self.pairs.insert((ex, w), (reps.len(), reps.len(), false));
+                continue;
+            }
+            self.pairs.insert((ex, w), (clean.len(), reps.len(), true));
+            for ((e, _), by_w) in self.metrics.iter_mut() {
+                if *e != ex {
+                    continue;
+                }
+                if let Some(series) = by_w.get_mut(&w) {
+                    series.stock.retain(|rep, _| clean.contains(rep));
+                    series.chain.retain(|rep, _| clean.contains(rep));
+                }
+            }
+        }
+    }
+
+    /// "3 of 5 clean", or "all 5 (none clean)".
+    fn pairs_used(&self, ex: usize, w: usize) -> String {
+        match self.pairs.get(&(ex, w)) {
+            Some((used, total, true)) => format!("{used} of {total} clean"),
+            Some((_, total, false)) => format!("all {total} (none clean)"),
+            None => "-".to_string(),
+        }
+    }
 }
 
 fn intern(names: &mut Vec<String>, name: &str) -> usize {
@@ -177,6 +234,13 @@ fn parse(text: &str) -> Data {
                 data.features.insert(value.to_string());
             }
             "medium" => {}
+            "others" => {
+                let others: f64 = value.parse().unwrap_or_else(|_| {
+                    fail(format!("raw line {}: bad share {value:?}", lineno + 1))
+                });
+                let entry = data.others.entry((ex, workers, rep)).or_insert(0.0);
+                *entry = entry.max(others);
+            }
             "busy" => {
                 let busy: f64 = value.parse().unwrap_or_else(|_| {
                     fail(format!("raw line {}: bad busy share {value:?}", lineno + 1))
@@ -221,7 +285,8 @@ fn main() {
     let cli = Cli::parse();
     let text = std::fs::read_to_string(&cli.raw)
         .unwrap_or_else(|e| fail(format!("cannot read {}: {e}", cli.raw.display())));
-    let data = parse(&text);
+    let mut data = parse(&text);
+    data.keep_clean(cli.clean);
     if data.metrics.is_empty() {
         fail(format!("{} holds no measurements", cli.raw.display()));
     }
@@ -250,8 +315,8 @@ fn main() {
     let mut table_md = String::new();
     writeln!(
         console,
-        "{:<9} {:>3}  {:<14} {:>12} {:>12} {:>8}  checksums",
-        "example", "w", "metric", "stock", "chain", "ratio"
+        "{:<9} {:>3}  {:<14} {:>12} {:>12} {:>8}  {:<9} pairs",
+        "example", "w", "metric", "stock", "chain", "ratio", "checksums"
     )
     .unwrap();
     for (ex, name) in data.example_names.iter().enumerate() {
@@ -265,8 +330,8 @@ fn main() {
             .map(|e| e.1)
             .unwrap_or("");
         writeln!(table_md, "\n### {name}: {what}\n").unwrap();
-        writeln!(table_md, "| workers | metric | stock (median) | chain (median) | ratio chain/stock | checksums |").unwrap();
-        writeln!(table_md, "|---:|---|---:|---:|---:|---|").unwrap();
+        writeln!(table_md, "| workers | metric | stock (median) | chain (median) | ratio chain/stock | checksums | pairs |").unwrap();
+        writeln!(table_md, "|---:|---|---:|---:|---:|---|---|").unwrap();
         let workers: BTreeSet<usize> = rows
             .iter()
             .flat_map(|(_, by_w)| by_w.keys().copied())
@@ -287,19 +352,21 @@ fn main() {
                 };
                 writeln!(
                     console,
-                    "{name:<9} {w:>3}  {metric:<14} {:>12} {:>12} {:>8}  {}",
+                    "{name:<9} {w:>3}  {metric:<14} {:>12} {:>12} {:>8}  {:<9} {}",
                     fmt_value(s),
                     fmt_value(c),
                     format!("{r:.3}"),
-                    checks(ex, w)
+                    checks(ex, w),
+                    data.pairs_used(ex, w)
                 )
                 .unwrap();
                 writeln!(
                     table_md,
-                    "| {w} | {metric}{better} | {} | {} | {r:.3} | {} |",
+                    "| {w} | {metric}{better} | {} | {} | {r:.3} | {} | {} |",
                     fmt_value(s),
                     fmt_value(c),
-                    checks(ex, w)
+                    checks(ex, w),
+                    data.pairs_used(ex, w)
                 )
                 .unwrap();
             }
@@ -349,6 +416,7 @@ fn main() {
     writeln!(md, "- Feature `chain-progress`: {feature}").unwrap();
     writeln!(md, "- Repetitions: {}; in each, every example ran with `TIMELY_PROGRESS_MEDIUM=stock` and then `=chain`, back to back, from the same binary.", data.reps.len()).unwrap();
     writeln!(md, "- stock and chain columns are medians over the repetitions; the ratio is the median over repetitions of chain/stock of the back-to-back pair (below 1: the chain is faster, except where higher is better).").unwrap();
+    writeln!(md, "- Pairs: a stock/chain pair is clean when other processes used at most {}% of the machine's CPU time during each of its two runs (measured from /proc/stat minus the run's own CPU time); medians and ratios use the clean pairs where there are any, otherwise all pairs, as the pairs column says.", cli.clean).unwrap();
     writeln!(md, "- Checksums: the digest of each run's output; `agree` means every run of that example at that worker count, both media, gave the same one.").unwrap();
     if !data.busy.is_empty() {
         let mut busy = data.busy.clone();
