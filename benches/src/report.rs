@@ -549,7 +549,12 @@ pub fn write_report(dir: &Path, rows: &[Row], meta: &Meta) -> Result<(), String>
         }
         s.push('\n');
     }
-    let _ = writeln!(s, "## Machine\n\n```\n{}\n```\n", meta.machine.trim());
+    let _ = writeln!(
+        s,
+        "## Machine and source\n\nThe machine, and the commit the binary was built from (with any \
+         uncommitted change to `chain/` or `benches/` listed):\n\n```\n{}\n```\n",
+        meta.machine.trim()
+    );
     let maxn = t.workers.iter().copied().max().unwrap_or(1);
     let _ = writeln!(
         s,
