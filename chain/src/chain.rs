@@ -31,7 +31,9 @@
 //!   check and the act. Decrements happen without locks; a stale non-zero read only delays
 //!   compaction to the next sweep, which the reader that unpinned the node last runs
 //!   itself (a walk sweeps exactly when it left a node no reader pins any more).
-//! * `Shared::version` (atomic): bumped (release) after every committed send, under the
+//! * `Published::poisoned` (atomic): set (release) when a merge unwinds under the chain's
+//!   locks; every operation checks it (acquire) first and panics with `chain poisoned`.
+//! * `Published::version` (atomic): bumped (release) after every committed send, under the
 //!   newest mutex. A reader whose last walk started at the version it now loads (acquire)
 //!   has nothing new and returns without touching a lock.
 //! * `Shared::newest` (mutex): the newest node and the send counters; serializes writers.
@@ -60,7 +62,9 @@
 
 use crossbeam_utils::CachePadded;
 
-use crate::sync::{lock, read, write, Arc, AtomicU64, AtomicUsize, Mutex, Ordering, RwLock};
+use crate::sync::{
+    lock, read, write, Arc, AtomicBool, AtomicU64, AtomicUsize, Mutex, Ordering, RwLock, POISONED,
+};
 use crate::Chainable;
 
 /// One atom of the chain and the link to the next one.
@@ -140,10 +144,34 @@ struct Oldest<T> {
 /// The state shared by every handle and reader of one chain.
 struct Shared<T> {
     newest: CachePadded<Mutex<Newest<T>>>,
-    /// Committed sends so far; bumped after each one, under the newest mutex.
-    version: CachePadded<AtomicU64>,
+    /// Committed sends so far, and the poison flag: read together by every receive.
+    published: CachePadded<Published>,
     oldest: Mutex<Oldest<T>>,
     live: Arc<AtomicUsize>,
+}
+
+/// The words every receive reads, on one cache line.
+struct Published {
+    /// Committed sends so far; bumped after each one, under the newest mutex.
+    version: AtomicU64,
+    /// Set when a merge panicked under the chain's locks; never cleared.
+    poisoned: AtomicBool,
+}
+
+/// Poisons the chain if dropped, i.e. if the merge it guards unwinds; forgotten on success.
+struct PoisonOnUnwind<'a>(&'a AtomicBool);
+
+impl PoisonOnUnwind<'_> {
+    fn disarm(self) {
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for PoisonOnUnwind<'_> {
+    fn drop(&mut self) {
+        // Release: pairs with the acquire in `Shared::check`.
+        self.0.store(true, Ordering::Release);
+    }
 }
 
 /// What one absorption step found after a node.
@@ -156,9 +184,25 @@ enum Step<T> {
     End,
 }
 
+impl<T> Shared<T> {
+    /// Panics with the documented message if a merge ever panicked under the chain's locks.
+    #[track_caller]
+    fn check(&self) {
+        // Acquire: pairs with the release in `PoisonOnUnwind::drop`.
+        if self.published.poisoned.load(Ordering::Acquire) {
+            panic!("{POISONED}");
+        }
+    }
+
+    fn version(&self, order: Ordering) -> u64 {
+        self.published.version.load(order)
+    }
+}
+
 impl<T: Chainable> Shared<T> {
     /// Trims the unpinned front and absorbs every unpinned interior node into its successor.
     fn compact(&self) {
+        self.check();
         let mut oldest = lock(&self.oldest);
         loop {
             // Relaxed, unlocked: a pinned front stays; a stale non-zero value only leaves
@@ -186,7 +230,7 @@ impl<T: Chainable> Shared<T> {
         }
         let mut pred = oldest.node.clone();
         loop {
-            match Self::absorb_after(&pred) {
+            match Self::absorb_after(&pred, &self.published.poisoned) {
                 Step::Absorbed => oldest.absorbed += 1,
                 Step::Advance(next) => pred = next,
                 Step::End => break,
@@ -198,7 +242,7 @@ impl<T: Chainable> Shared<T> {
     ///
     /// This is the only function that holds more than one payload lock; it takes them in
     /// list order (`pred`, then its successor, then that one's), which is the lock order.
-    fn absorb_after(pred: &Node<T>) -> Step<T> {
+    fn absorb_after(pred: &Node<T>, poisoned: &AtomicBool) -> Step<T> {
         {
             // Pinned nodes, the common case, need only a look at the link.
             let Some(node) = read(&pred.payload).next.clone() else {
@@ -225,9 +269,11 @@ impl<T: Chainable> Shared<T> {
             return Step::Advance(node);
         }
         let mut succ_payload = write(&succ.payload);
+        let guard = PoisonOnUnwind(poisoned);
         // NOTE: the atom moves forward, to a node every reader that has not folded `node`
         // will still reach; readers pinned at or after `succ` have folded it already.
         succ_payload.value.merge_from(&mut node_payload.value);
+        guard.disarm();
         // NOTE: a walker that read `pred.next` before this point must not pin `node`: its
         // frozen link would be a side entrance to `succ`, ahead of nodes (`pred` among them)
         // whose atoms may later move into `succ`. The flag sends it back to `pred.next`.
@@ -335,7 +381,10 @@ impl<T: Chainable> Chain<T> {
                 merged_in_place: 0,
                 appended: 0,
             })),
-            version: CachePadded::new(AtomicU64::new(0)),
+            published: CachePadded::new(Published {
+                version: AtomicU64::new(0),
+                poisoned: AtomicBool::new(false),
+            }),
             oldest: Mutex::new(Oldest {
                 node: sentinel.clone(),
                 absorbed: 0,
@@ -368,11 +417,12 @@ impl<T: Chainable> Chain<T> {
     /// assert_eq!(total, 7);
     /// ```
     pub fn reader(&self) -> Reader<T> {
+        self.shared.check();
         let newest = lock(&self.shared.newest);
         // Relaxed: writers check `holders` under this same mutex.
         newest.node.holders.fetch_add(1, Ordering::Relaxed);
         // Every committed send bumped the version under this mutex: start from here.
-        let seen = self.shared.version.load(Ordering::Relaxed);
+        let seen = self.shared.version(Ordering::Relaxed);
         Reader {
             shared: self.shared.clone(),
             pin: newest.node.clone(),
@@ -416,6 +466,7 @@ impl<T: Chainable> Chain<T> {
     /// assert_eq!(seen.updates(), &[(7, 1)]);
     /// ```
     pub fn send_from(&self, value: &mut T) {
+        self.shared.check();
         if value.is_empty() {
             return;
         }
@@ -424,7 +475,9 @@ impl<T: Chainable> Chain<T> {
         // Relaxed: pins of the newest node happen under its read lock or under the newest
         // mutex, and we hold both its write lock and that mutex.
         if newest.node.holders.load(Ordering::Relaxed) == 0 {
+            let guard = PoisonOnUnwind(&self.shared.published.poisoned);
             payload.value.merge_from(value);
+            guard.disarm();
             drop(payload);
             newest.merged_in_place += 1;
         } else {
@@ -436,7 +489,29 @@ impl<T: Chainable> Chain<T> {
         }
         // Release: a reader that sees this version (acquire) then locks the node and finds
         // the atom; the bump under the mutex keeps `reader()`'s snapshot exact.
-        self.shared.version.fetch_add(1, Ordering::Release);
+        self.shared
+            .published
+            .version
+            .fetch_add(1, Ordering::Release);
+    }
+
+    /// Runs a compaction sweep now: trims what every reader has passed and absorbs every
+    /// node no reader pins into its successor.
+    ///
+    /// Readers sweep by themselves whenever a walk leaves a node no reader pins; this is for
+    /// callers that want to be sure, e.g. after readers were dropped while unwinding.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (chain, mut readers) = chain::Chain::<u64>::with_readers(2);
+    /// chain.send(1);
+    /// readers.iter_mut().for_each(|r| { r.recv(&mut 0); });
+    /// chain.compact();
+    /// assert_eq!(chain.live_nodes(), 1); // both readers pin the newest node
+    /// ```
+    pub fn compact(&self) {
+        self.shared.compact();
     }
 
     /// The number of nodes currently allocated for this chain.
@@ -526,7 +601,8 @@ impl<T: Chainable> Reader<T> {
     /// ```
     pub fn has_news(&self) -> bool {
         // Acquire: pairs with the release bump in `send_from`.
-        self.shared.version.load(Ordering::Acquire) != self.seen
+        self.shared.check();
+        self.shared.version(Ordering::Acquire) != self.seen
     }
 
     /// Folds every new atom into `acc`; true if any non-empty atom was folded.
@@ -550,8 +626,10 @@ impl<T: Chainable> Reader<T> {
 
     /// Hands every new non-empty atom, oldest first, to `f`; true if it was called.
     ///
-    /// `f` runs while the atom's read lock is held: it must not send on the same chain.
-    /// If `f` panics, the atom it was handed counts as delivered.
+    /// `f` runs while the atom's read lock is held: it must not use the same chain in any
+    /// way (send, register, receive or drop a reader of it), or it may deadlock. If `f`
+    /// panics, the atom it was handed counts as delivered; the next receive hands over the
+    /// atoms after it.
     ///
     /// # Examples
     ///
@@ -564,11 +642,11 @@ impl<T: Chainable> Reader<T> {
     /// ```
     pub fn recv_with(&mut self, mut f: impl FnMut(&T)) -> bool {
         // Acquire: pairs with the release bump in `send_from`.
-        let version = self.shared.version.load(Ordering::Acquire);
+        self.shared.check();
+        let version = self.shared.version(Ordering::Acquire);
         if version == self.seen {
             return false;
         }
-        self.seen = version;
         // Whether this walk left a node that no reader pins any more: only then can a sweep
         // find something to trim or absorb.
         let (mut released, mut folded) = (false, false);
@@ -588,14 +666,17 @@ impl<T: Chainable> Reader<T> {
             next.holders.fetch_add(1, Ordering::Relaxed);
             link = payload.next.clone();
             let previous = std::mem::replace(&mut self.pin, next.clone());
-            // Release: our last use of `previous`'s atom happens before a compactor's
-            // (lock-ordered) decision to move it.
-            released |= previous.holders.fetch_sub(1, Ordering::Release) == 1;
+            // Relaxed: we read `previous`'s atom under its read lock, which a compactor's
+            // write lock orders before any move of it; a compactor that reads this count
+            // stale only skips the node, and we sweep after it.
+            released |= previous.holders.fetch_sub(1, Ordering::Relaxed) == 1;
             if !payload.value.is_empty() {
                 folded = true;
                 f(&payload.value);
             }
         }
+        // Only now: if `f` panicked, the next receive walks again for the atoms after it.
+        self.seen = version;
         if released {
             self.shared.compact();
         }
@@ -605,10 +686,12 @@ impl<T: Chainable> Reader<T> {
 
 impl<T: Chainable> Drop for Reader<T> {
     fn drop(&mut self) {
-        // Release: as in `recv_with`.
-        self.pin.holders.fetch_sub(1, Ordering::Release);
-        // During a panic the chain may be poisoned; the next productive walk heals it.
-        if !std::thread::panicking() {
+        // Relaxed: as in `recv_with`.
+        self.pin.holders.fetch_sub(1, Ordering::Relaxed);
+        // Dropping never panics: a reader dropped while its thread unwinds, or of a poisoned
+        // chain, skips its sweep; what it held apart is compacted by the next sweep.
+        let poisoned = self.shared.published.poisoned.load(Ordering::Acquire);
+        if !std::thread::panicking() && !poisoned {
             self.shared.compact();
         }
     }

@@ -148,6 +148,25 @@ fn many_readers_at_distinct_positions_stay_within_bound() {
 }
 
 #[test]
+fn schedule_that_defeats_backward_compaction_stays_within_bound() {
+    // DESIGN.md section 6: with the seed's rule (absorb an unpinned successor into an
+    // unpinned node) this schedule leaves 7 nodes for 4 readers.
+    let (chain, mut rs) = Chain::<u64>::with_readers(4);
+    let (a, b, c, d) = (0, 1, 2, 3);
+    for reader in [d, b, d, c, d] {
+        chain.send(1);
+        total(&mut rs[reader]);
+    }
+    chain.send(1);
+    assert!(
+        chain.live_nodes() <= 4 + 2,
+        "{} live nodes",
+        chain.live_nodes()
+    );
+    assert_eq!(total(&mut rs[a]), 6);
+}
+
+#[test]
 fn reader_drop_heals() {
     let (chain, mut readers) = Chain::<u64>::with_readers(2);
     let laggard = readers.pop().unwrap();
@@ -331,46 +350,92 @@ fn long_chain_drops_without_recursion() {
     );
 }
 
+/// An atom whose owned merge panics on 13: the stand-in for a user's buggy merge.
+#[derive(Default)]
+struct Touchy(u32);
+
+impl Chainable for Touchy {
+    fn merge_from(&mut self, other: &mut Self) {
+        assert!(other.0 != 13, "unlucky merge");
+        self.0 += std::mem::take(&mut other.0);
+    }
+    fn merge_ref(&mut self, other: &Self) {
+        self.0 += other.0;
+    }
+    fn is_empty(&self) -> bool {
+        self.0 == 0
+    }
+}
+
+/// Runs `f`, expecting the documented poison panic.
+fn assert_poisoned(what: &str, f: impl FnOnce()) {
+    let message = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .expect_err("a poisoned chain must panic");
+    let text = message
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| message.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default();
+    assert!(text.starts_with("chain poisoned"), "{what}: {text}");
+}
+
 #[test]
 fn panic_in_merge_poisons_with_clear_message() {
-    #[derive(Default)]
-    struct Touchy(u32);
-    impl Chainable for Touchy {
-        fn merge_from(&mut self, other: &mut Self) {
-            assert!(other.0 != 13, "unlucky merge");
-            self.0 += std::mem::take(&mut other.0);
-        }
-        fn merge_ref(&mut self, other: &Self) {
-            self.0 += other.0;
-        }
-        fn is_empty(&self) -> bool {
-            self.0 == 0
-        }
-    }
     let (chain, mut readers) = Chain::<Touchy>::with_readers(1);
     chain.send(Touchy(1));
     chain.send(Touchy(2)); // the second send merges in place
     let writer = chain.clone();
     let died = thread::spawn(move || writer.send(Touchy(13))).join();
     assert!(died.is_err());
-    for attempt in [
-        Box::new(|| chain.send(Touchy(1))) as Box<dyn Fn() + Send + Sync>,
-        Box::new(|| drop(chain.reader())),
-    ] {
-        let message = std::panic::catch_unwind(std::panic::AssertUnwindSafe(attempt))
-            .expect_err("poisoned chain must panic");
-        let text = message
-            .downcast_ref::<String>()
-            .cloned()
-            .unwrap_or_default();
-        assert!(text.starts_with("chain poisoned"), "{text}");
-    }
-    let message = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    assert_poisoned("send", || chain.send(Touchy(1)));
+    assert_poisoned("register", || drop(chain.reader()));
+    assert_poisoned("has_news", || {
+        readers[0].has_news();
+    });
+    assert_poisoned("recv", || {
         readers[0].recv(&mut Touchy(0));
-    }))
-    .expect_err("poisoned chain must panic");
-    assert!(message
-        .downcast_ref::<String>()
-        .is_some_and(|m| m.starts_with("chain poisoned")));
-    std::mem::forget(readers); // dropping would compact, which panics again
+    });
+    drop(readers); // dropping never panics
+}
+
+#[test]
+fn panic_in_compaction_merge_poisons_too() {
+    let (chain, mut readers) = Chain::<Touchy>::with_readers(2);
+    let mut stays = readers.pop().unwrap();
+    let mut moves = readers.pop().unwrap();
+    chain.send(Touchy(13)); // appended: nothing merges it yet
+    moves.recv(&mut Touchy(0));
+    chain.send(Touchy(2)); // appended after the moving reader's pin
+                           // The walk unpins the node holding 13; its sweep absorbs it forward, and the merge panics.
+    let walker = thread::spawn(move || {
+        moves.recv(&mut Touchy(0));
+    });
+    assert!(walker.join().is_err());
+    assert_poisoned("send", || chain.send(Touchy(1)));
+    assert_poisoned("recv", || {
+        stays.recv(&mut Touchy(0));
+    });
+    assert_poisoned("compact", || chain.compact());
+}
+
+#[test]
+fn panic_in_receive_callback_withholds_nothing() {
+    let (chain, mut readers) = Chain::<u64>::with_readers(2);
+    let (reader, other) = readers.split_at_mut(1);
+    chain.send(1);
+    total(&mut other[0]);
+    chain.send(2); // a second node: the reader is owed two atoms
+    let mut handed = Vec::new();
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        reader[0].recv_with(|atom| {
+            handed.push(*atom);
+            panic!("the user's fold fails");
+        });
+    }));
+    assert!(caught.is_err());
+    assert_eq!(handed, vec![1]);
+    // The atom handed to the panicking closure counts as delivered; the rest is not lost.
+    assert!(reader[0].has_news());
+    assert_eq!(total(&mut reader[0]), 2);
+    assert!(!reader[0].has_news());
 }
