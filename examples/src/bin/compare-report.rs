@@ -479,8 +479,8 @@ fn plot(cli: &Cli, data: &Data) -> Result<(), Box<dyn std::error::Error>> {
     let (title, body) = root.split_vertically(40);
     title.titled(
         &format!(
-            "stock timely (blue) vs chain (red): medians, {}",
-            cli.machine
+            "stock timely (blue) vs chain (red): medians (log scale), {}",
+            cli.machine.split(';').next().unwrap_or_default()
         ),
         ("sans-serif", 18),
     )?;
@@ -505,19 +505,26 @@ fn plot(cli: &Cli, data: &Data) -> Result<(), Box<dyn std::error::Error>> {
         let all: Vec<f64> = stock.iter().chain(chain.iter()).map(|p| p.1).collect();
         let mut sorted = all.clone();
         sorted.sort_by(f64::total_cmp);
-        let top = percentile(&sorted, 1.0).max(1e-9) * 1.15;
+        let top = percentile(&sorted, 1.0).max(1e-9) * 1.5;
+        let bottom = percentile(&sorted, 0.0).max(1e-9) / 1.5;
         let max_w = by_w.keys().copied().max().unwrap_or(1) as f64;
         let mut chart = ChartBuilder::on(panel)
             .caption(format!("{name}: {what}"), ("sans-serif", 15))
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(64)
-            .build_cartesian_2d(0.5f64..max_w + 0.5, 0f64..top)?;
+            .build_cartesian_2d(0.5f64..max_w + 0.5, (bottom..top).log_scale())?;
         chart
             .configure_mesh()
             .x_desc("workers")
             .y_desc(axis)
-            .y_label_formatter(&|y| fmt_value(*y))
+            .y_label_formatter(&|y| {
+                if *y >= 10.0 {
+                    format!("{y:.0}")
+                } else {
+                    format!("{y:.2}")
+                }
+            })
             .light_line_style(WHITE)
             .x_labels(by_w.len().max(2) + 1)
             .x_label_formatter(&|x| {
