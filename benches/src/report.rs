@@ -274,6 +274,11 @@ pub fn plot(
     y_label: &str,
     series: &[Series],
 ) -> Result<(), String> {
+    // x is drawn on a linear axis of log2(x), so that every measured N (or S) gets a label.
+    let series: Vec<Series> = series
+        .iter()
+        .map(|(n, p)| (n.clone(), p.iter().map(|&(x, y)| (x.log2(), y)).collect()))
+        .collect();
     let pts = || series.iter().flat_map(|s| s.1.iter().copied());
     let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
     for (x, y) in pts() {
@@ -285,7 +290,10 @@ pub fn plot(
     if x0 > x1 {
         return Err(format!("{}: nothing to plot", path.display()));
     }
-    let (x0, x1) = (x0 / 1.2, x1 * 1.2);
+    let mut ticks: Vec<f64> = pts().map(|p| p.0).collect();
+    ticks.sort_by(|a, b| a.total_cmp(b));
+    ticks.dedup();
+    let (x0, x1) = (x0 - 0.3, x1 + 0.3);
     let (y0, y1) = ((y0 / 2.0).max(1e-3), y1 * 2.0);
     let root = SVGBackend::new(path, (760, 440)).into_drawing_area();
     let e = |e: DrawingAreaErrorKind<_>| format!("{}: {e:?}", path.display());
@@ -295,17 +303,35 @@ pub fn plot(
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(70)
-        .build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())
+        .build_cartesian_2d(x0..x1, (y0..y1).log_scale())
         .map_err(e)?;
     chart
         .configure_mesh()
+        .disable_x_mesh()
+        .light_line_style(WHITE)
         .x_desc(x_label)
         .y_desc(y_label)
-        .x_label_formatter(&|v| num(*v))
+        .x_labels(0)
         .y_label_formatter(&|v| format!("{v:.0e}"))
         .draw()
         .map_err(e)?;
-    for (name, points) in series {
+    // Our own x ticks: one per measured value.
+    for &t in &ticks {
+        chart
+            .draw_series(std::iter::once(Text::new(
+                num(t.exp2().round()),
+                (t, y0),
+                ("sans-serif", 12).into_font().color(&BLACK),
+            )))
+            .map_err(e)?;
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(t, y0), (t, y1)],
+                BLACK.mix(0.15),
+            )))
+            .map_err(e)?;
+    }
+    for (name, points) in &series {
         let c = colour(name);
         chart
             .draw_series(LineSeries::new(points.iter().copied(), c.stroke_width(2)))
