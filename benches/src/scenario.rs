@@ -198,8 +198,8 @@ impl<K: Key> WorkerState<K> {
 /// waiting forever.
 #[derive(Debug)]
 struct PhaseBarrier {
-    /// (arrived in this phase, phase number, poisoned).
-    state: Mutex<(usize, u64, bool)>,
+    /// (arrived in this phase, phase number, the first panic's message once poisoned).
+    state: Mutex<(usize, u64, Option<String>)>,
     /// Wakes waiters at the end of a phase or on poisoning.
     cv: Condvar,
     /// Parties per phase.
@@ -210,7 +210,7 @@ impl PhaseBarrier {
     /// A barrier for `n` threads.
     fn new(n: usize) -> Self {
         PhaseBarrier {
-            state: Mutex::new((0, 0, false)),
+            state: Mutex::new((0, 0, None)),
             cv: Condvar::new(),
             n,
         }
@@ -226,18 +226,32 @@ impl PhaseBarrier {
             st.1 += 1;
             self.cv.notify_all();
         }
-        while st.1 == phase && !st.2 {
+        while st.1 == phase && st.2.is_none() {
             st = self.cv.wait(st).unwrap_or_else(|e| e.into_inner());
         }
-        if st.2 {
+        if st.2.is_some() {
             panic!("another worker panicked");
         }
     }
 
-    /// Marks the barrier poisoned and wakes every waiter.
-    fn poison(&self) {
-        self.state.lock().unwrap_or_else(|e| e.into_inner()).2 = true;
+    /// Marks the barrier poisoned, keeping the first panic's message, and wakes every
+    /// waiter.
+    fn poison(&self, msg: String) {
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .2
+            .get_or_insert(msg);
         self.cv.notify_all();
+    }
+
+    /// The message of the first worker panic, if any.
+    fn first_panic(&self) -> Option<String> {
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .2
+            .clone()
     }
 }
 
@@ -379,7 +393,7 @@ pub fn run_medium<K: Key, M: Medium<K>>(spec: &RunSpec) -> Result<Metrics, Strin
         barrier: PhaseBarrier::new(n),
         base_bytes,
     };
-    let joined: Vec<Result<WorkerState<K>, String>> = std::thread::scope(|s| {
+    let joined: Vec<Option<WorkerState<K>>> = std::thread::scope(|s| {
         let handles: Vec<_> = endpoints
             .into_iter()
             .zip(states.drain(..))
@@ -391,36 +405,26 @@ pub fn run_medium<K: Key, M: Medium<K>>(spec: &RunSpec) -> Result<Metrics, Strin
                         worker::<K, M>(ctx, w, &mut ep, &mut st)
                     }));
                     if let Err(e) = r {
-                        ctx.barrier.poison();
+                        // Recorded before this worker's endpoint drops: the others'
+                        // follow-on panics (a closed channel, a poisoned barrier) come later
+                        // and cannot take the root cause's place.
+                        ctx.barrier.poison(panic_message(&*e));
                         resume_unwind(e);
                     }
                     st
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join().map_err(|e| {
-                    let msg = e
-                        .downcast_ref::<String>()
-                        .cloned()
-                        .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-                        .unwrap_or_else(|| "unknown panic".into());
-                    format!("worker panicked: {}: {msg}", spec.describe())
-                })
-            })
-            .collect()
+        // Join every worker; a failure is reported as the first panic recorded.
+        handles.into_iter().map(|h| h.join().ok()).collect()
     });
-    if joined.iter().any(|j| j.is_err()) {
-        let errs: Vec<String> = joined.into_iter().filter_map(|j| j.err()).collect();
-        let root = errs
-            .iter()
-            .find(|e| !e.contains("another worker panicked"))
-            .unwrap_or(&errs[0]);
-        return Err(root.clone());
+    if let Some(msg) = ctx.barrier.first_panic() {
+        return Err(format!("worker panicked: {}: {msg}", spec.describe()));
     }
-    let mut states: Vec<WorkerState<K>> = joined.into_iter().map(|j| j.expect("checked")).collect();
+    let mut states: Vec<WorkerState<K>> = joined
+        .into_iter()
+        .map(|j| j.expect("a worker that panicked poisoned the barrier"))
+        .collect();
     drop(medium);
 
     let want = wl.expected::<K>();
@@ -428,6 +432,14 @@ pub fn run_medium<K: Key, M: Medium<K>>(spec: &RunSpec) -> Result<Metrics, Strin
         check_answer(spec, r, st.acc.sorted(), &want)?;
     }
     Ok(metrics(spec, &wl, &mut states, &want))
+}
+
+/// The message a panic carried (`panic!` with a literal or a formatted string).
+fn panic_message(e: &(dyn std::any::Any + Send)) -> String {
+    e.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "unknown panic".into())
 }
 
 /// Computes a run's metrics from its workers' states.
