@@ -18,7 +18,9 @@ use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::operator::Operator;
 use timely::dataflow::operators::{ConnectLoop, Feedback};
 
-use examples::{emit_checksum, emit_metric, emit_run_info, fail, medium, WorkerArgs};
+use examples::{
+    emit_checksum, emit_metric, emit_run_info, fail, medium, thread_context_switches, WorkerArgs,
+};
 
 /// Pure progress round-trip among all workers (a barrier per round).
 #[derive(Parser, Debug)]
@@ -81,19 +83,26 @@ fn main() {
         });
 
         timely::synchronization::Barrier::new(worker).wait();
+        let switches = thread_context_switches();
         let start = Instant::now();
         // As timely's own worker loop does: poll for `idle_spin`, then park until woken.
         while worker.step_or_park(None) {}
-        (start.elapsed().as_secs_f64(), advanced.get())
+        let seconds = start.elapsed().as_secs_f64();
+        let switches = thread_context_switches()
+            .zip(switches)
+            .map(|(end, start)| end - start);
+        (seconds, advanced.get(), switches)
     })
     .unwrap_or_else(|e| fail(format!("could not start the workers: {e}")));
 
     let mut seconds = 0.0f64;
     let mut total_rounds = 0u64;
+    let mut switches = Some(0u64);
     for result in guards.join() {
-        let (s, r) = result.unwrap_or_else(|e| fail(format!("a worker failed: {e}")));
+        let (s, r, c) = result.unwrap_or_else(|e| fail(format!("a worker failed: {e}")));
         seconds = seconds.max(s);
         total_rounds += r;
+        switches = switches.zip(c).map(|(a, b)| a + b);
     }
     if total_rounds != rounds * cli.workers.count() as u64 {
         fail(format!(
@@ -109,5 +118,13 @@ fn main() {
     );
     emit_metric("us_per_round", us_per_round);
     emit_metric("rounds_per_s", rounds as f64 / seconds);
+    if let Some(switches) = switches {
+        // Parks and preemptions of all workers: near zero while workers poll between rounds.
+        println!("{switches} worker context switches");
+        emit_metric(
+            "switches_per_1k_rounds",
+            switches as f64 * 1000.0 / rounds as f64,
+        );
+    }
     emit_checksum(examples::hash64(&(rounds, total_rounds)));
 }

@@ -33,6 +33,8 @@ pub use checksum::{hash64, Checksum};
 pub use cli::{medium, WorkerArgs};
 pub use graph::{Edge, GraphChanges};
 pub use graphs::{bfs_distances, scc_edges};
-pub use report::{chain_feature, emit_checksum, emit_metric, emit_run_info, fail};
+pub use report::{
+    chain_feature, emit_checksum, emit_metric, emit_run_info, fail, thread_context_switches,
+};
 pub use rounds::{graph_rounds, run_graph_rounds, GraphArgs, GraphLogic, GraphRun};
 pub use stats::{percentile, Summary};

@@ -31,3 +31,35 @@ pub fn fail(message: impl std::fmt::Display) -> ! {
     eprintln!("error: {message}");
     std::process::exit(1)
 }
+
+/// Context switches of the calling thread so far (voluntary and involuntary), where the
+/// platform reports them (Linux: `/proc/thread-self/status`); `None` elsewhere.
+///
+/// A worker that finds nothing to do polls for timely's `idle_spin` and then parks its thread;
+/// every park and every preemption is a context switch, so their count per round tells a run
+/// in which workers kept polling from one in which they slept between rounds.
+pub fn thread_context_switches() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/thread-self/status").ok()?;
+    let mut total = None;
+    for line in status.lines() {
+        let count = line
+            .strip_prefix("voluntary_ctxt_switches:")
+            .or_else(|| line.strip_prefix("nonvoluntary_ctxt_switches:"));
+        if let Some(count) = count {
+            *total.get_or_insert(0) += count.trim().parse::<u64>().ok()?;
+        }
+    }
+    total
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn a_thread_that_sleeps_is_switched_out() {
+        let before = super::thread_context_switches().expect("Linux reports context switches");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let after = super::thread_context_switches().expect("Linux reports context switches");
+        assert!(after > before, "{before} -> {after}");
+    }
+}
