@@ -1,0 +1,179 @@
+//! Two threads take turns, as two timely workers do in a barrier: each waits for the other's
+//! latest update, then sends its own `(t, -1), (t + 2, +1)` and reads it back. The time per
+//! round is two one-way latencies of the medium, measured with no timely around it: the chain
+//! (one shared chain, both threads read every atom) against std's MPSC channels, which timely
+//! 0.32's intra-process leg uses (each batch cloned to the other thread's channel, the original
+//! to one's own). Both threads spin; nothing parks.
+//!
+//! ```text
+//! cargo run --release -p benches --example pingpong -- [ROUNDS] [REPETITIONS]
+//! ```
+//!
+//! Prints each repetition's µs per round for both media, then the medians and their ratio.
+//! Every run checks its answer: each thread's folded total must be the net of all sends.
+
+use std::sync::mpsc;
+use std::time::Instant;
+
+use chain::{Batch, Chain, Chainable};
+
+/// The key of thread `me`'s capability at round `r`: the threads' keys never collide.
+fn key(me: u64, r: u64) -> u64 {
+    2 * r + me
+}
+
+/// The key of the other thread's update that thread `me` waits for before its round `r`
+/// (thread 1 waits for thread 0's round `r`, thread 0 for thread 1's round `r - 1`).
+fn awaited(me: u64, r: u64) -> u64 {
+    if me == 0 {
+        key(1, r)
+    } else {
+        key(0, r + 1)
+    }
+}
+
+/// What every thread must have folded after `rounds` rounds: each capability moved from its
+/// first key to its last.
+fn expected(rounds: u64) -> Vec<(u64, i64)> {
+    let mut net = vec![
+        (key(0, 0), -1),
+        (key(1, 0), -1),
+        (key(0, rounds), 1),
+        (key(1, rounds), 1),
+    ];
+    net.sort_unstable();
+    net
+}
+
+/// Checks one thread's folded total against the net of all sends.
+fn check(medium: &str, me: u64, folded: &Batch<u64>, rounds: u64) {
+    assert_eq!(
+        folded.updates(),
+        &expected(rounds)[..],
+        "{medium}: thread {me} folded a wrong total"
+    );
+}
+
+/// µs per round through one chain that both threads write and read.
+fn chain_round(rounds: u64) -> f64 {
+    let (chain, readers) = Chain::<Batch<u64>>::with_readers(2);
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for (me, mut reader) in (0u64..).zip(readers) {
+            let chain = chain.clone();
+            s.spawn(move || {
+                let mut buffer = Batch::new();
+                let mut folded = Batch::new();
+                for r in 0..rounds {
+                    let want = awaited(me, r);
+                    let mut seen = me == 0 && r == 0;
+                    loop {
+                        reader.recv_with(|atom| {
+                            seen |= atom.updates().iter().any(|&(k, d)| k == want && d > 0);
+                            folded.merge_ref(atom);
+                        });
+                        if seen {
+                            break;
+                        }
+                        std::hint::spin_loop();
+                    }
+                    buffer.update(key(me, r), -1);
+                    buffer.update(key(me, r + 1), 1);
+                    chain.send_from(&mut buffer);
+                }
+                // The other thread's last send, and our own.
+                while reader.recv(&mut folded) || folded.updates() != &expected(rounds)[..] {
+                    std::hint::spin_loop();
+                }
+                check("chain", me, &folded, rounds);
+            });
+        }
+    });
+    start.elapsed().as_secs_f64() * 1e6 / rounds as f64
+}
+
+/// µs per round through one MPSC channel per thread.
+fn mpsc_round(rounds: u64) -> f64 {
+    let (senders, receivers): (Vec<_>, Vec<_>) =
+        (0..2).map(|_| mpsc::channel::<Vec<(u64, i64)>>()).unzip();
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for (me, receiver) in (0u64..).zip(receivers) {
+            let senders = senders.clone();
+            s.spawn(move || {
+                let mut folded = Batch::new();
+                let fold = |message: Vec<(u64, i64)>, folded: &mut Batch<u64>| {
+                    for (k, d) in message {
+                        folded.update(k, d);
+                    }
+                };
+                for r in 0..rounds {
+                    let want = awaited(me, r);
+                    let mut seen = me == 0 && r == 0;
+                    while !seen {
+                        match receiver.try_recv() {
+                            Ok(message) => {
+                                seen |= message.iter().any(|&(k, d)| k == want && d > 0);
+                                fold(message, &mut folded);
+                            }
+                            Err(_) => std::hint::spin_loop(),
+                        }
+                    }
+                    let message = vec![(key(me, r), -1), (key(me, r + 1), 1)];
+                    senders[1 - me as usize]
+                        .send(message.clone())
+                        .expect("the other thread receives until it has everything");
+                    senders[me as usize]
+                        .send(message)
+                        .expect("we hold our own receiver");
+                }
+                while folded.updates() != &expected(rounds)[..] {
+                    match receiver.try_recv() {
+                        Ok(message) => fold(message, &mut folded),
+                        Err(_) => std::hint::spin_loop(),
+                    }
+                }
+                check("mpsc", me, &folded, rounds);
+            });
+        }
+    });
+    start.elapsed().as_secs_f64() * 1e6 / rounds as f64
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let mut number = |name: &str, default: u64| match args.next() {
+        None => default,
+        Some(a) => match a.parse::<u64>() {
+            Ok(n) if n > 0 => n,
+            _ => {
+                eprintln!("error: {name} must be a positive integer, got '{a}'");
+                eprintln!("usage: pingpong [ROUNDS] [REPETITIONS]");
+                std::process::exit(2);
+            }
+        },
+    };
+    let rounds = number("ROUNDS", 200_000);
+    let reps = number("REPETITIONS", 7);
+    let (mut chain, mut mpsc) = (Vec::new(), Vec::new());
+    for rep in 1..=reps {
+        // Interleaved, so that a noisy moment of the machine hits both.
+        chain.push(chain_round(rounds));
+        mpsc.push(mpsc_round(rounds));
+        println!(
+            "rep {rep}: chain {:.3} us/round, mpsc {:.3} us/round",
+            chain[chain.len() - 1],
+            mpsc[mpsc.len() - 1]
+        );
+    }
+    let (c, m) = (median(chain), median(mpsc));
+    println!(
+        "median over {reps}: chain {c:.3} us/round, mpsc {m:.3} us/round, ratio chain/mpsc {:.2}",
+        c / m
+    );
+}
