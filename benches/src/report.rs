@@ -582,14 +582,17 @@ pub fn write_report(dir: &Path, rows: &[Row], meta: &Meta) -> Result<(), String>
         meta.machine.trim()
     );
     let maxn = t.workers.iter().copied().max().unwrap_or(1);
-    let _ = writeln!(
-        s,
-        "**This machine has 2 cores: runs with N > 2 worker threads oversubscribe it** \
-         (N = {maxn} puts {maxn} threads on 2 cores), so for N > 2 the figures measure \
-         preemption and lock-holder descheduling as much as the media. Read N = 1 and 2 as \
-         the contention-free and contended cases; read N >= 4 only as relative orderings \
-         under oversubscription, not as scaling.\n"
-    );
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if maxn > cores {
+        let _ = writeln!(
+            s,
+            "**This machine has {cores} cores: runs with N > {cores} worker threads \
+             oversubscribe it** (N = {maxn} puts {maxn} threads on {cores} cores), so for \
+             N > {cores} the figures measure preemption and lock-holder descheduling as much as \
+             the media. Read N <= {cores} as the contention-free and contended cases; read \
+             larger N only as relative orderings under oversubscription, not as scaling.\n"
+        );
+    }
     s.push_str(&analysis(&t, meta));
     let _ = writeln!(s, "\n## Plots\n");
     for (f, cap) in &figures {
@@ -718,8 +721,19 @@ pub fn write_report(dir: &Path, rows: &[Row], meta: &Meta) -> Result<(), String>
         }
     }
     let path = dir.join("RESULTS.md");
+    // Hand-written notes below the marker survive regeneration.
+    let _ = write!(s, "\n{NOTES_MARKER}\n\n");
+    if let Ok(old) = std::fs::read_to_string(&path) {
+        if let Some((_, notes)) = old.split_once(NOTES_MARKER) {
+            s.push_str(notes.trim_start_matches('\n'));
+        }
+    }
     std::fs::write(&path, s).map_err(|e| format!("{}: {e}", path.display()))
 }
+
+/// The line after which `RESULTS.md` holds hand-written notes that regeneration keeps.
+const NOTES_MARKER: &str =
+    "<!-- notes: everything below this line is kept when the report is regenerated -->";
 
 /// Median of the values, if any.
 fn median(mut v: Vec<f64>) -> Option<f64> {
