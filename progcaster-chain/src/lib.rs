@@ -17,7 +17,8 @@
 //!   to "something new";
 //! * [`live_chains`] counts the chains alive in the process, so tests can prove reclamation;
 //!   [`TRACE_VAR`] names a file to which each chain's creation is appended, so that test
-//!   suites one cannot edit (timely's and differential's own) can prove the chain was used.
+//!   suites one cannot edit (timely's and differential's own) can prove the chain was used,
+//!   and each chain's counters when it is freed (appends, in-place merges, compaction).
 //!
 //! # Wakeups
 //!

@@ -85,6 +85,7 @@ impl<K: Ord + Clone + Send + Sync> Slot<K> {
 
 impl<K: Ord + Clone + Send + Sync> Drop for Slot<K> {
     fn drop(&mut self) {
+        trace::chain_freed(|| self.chain.stats());
         LIVE.fetch_sub(1, Ordering::Relaxed);
     }
 }
