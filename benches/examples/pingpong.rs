@@ -3,7 +3,9 @@
 //! round is two one-way latencies of the medium, measured with no timely around it: the chain
 //! (one shared chain, both threads read every atom) against std's MPSC channels, which timely
 //! 0.32's intra-process leg uses (each batch cloned to the other thread's channel, the original
-//! to one's own). Both threads spin; nothing parks.
+//! to one's own). A third variant, "chain split", gives each thread its own chain that only the
+//! other thread reads, to show what two readers of the same nodes cost. Both threads spin;
+//! nothing parks.
 //!
 //! ```text
 //! cargo run --release -p benches --example pingpong -- [ROUNDS] [REPETITIONS]
@@ -54,13 +56,34 @@ fn check(medium: &str, me: u64, folded: &Batch<u64>, rounds: u64) {
     );
 }
 
-/// µs per round through one chain that both threads write and read.
-fn chain_round(rounds: u64) -> f64 {
-    let (chain, readers) = Chain::<Batch<u64>>::with_readers(2);
+/// How the threads share chains.
+#[derive(Clone, Copy, PartialEq)]
+enum Layout {
+    /// One chain that both threads write and read (each reads its own sends back).
+    Shared,
+    /// One chain per thread, read only by the other thread; each folds its own sends itself.
+    /// Not a medium for timely (two writers' +1 and -1 would never cancel), but it shows what
+    /// two readers pinning the same nodes cost.
+    Split,
+}
+
+/// µs per round through chains laid out as `layout` says.
+fn chain_round(rounds: u64, layout: Layout) -> f64 {
+    // Thread `i` writes `writers[i]` and reads through `readers[i]`.
+    let (writers, readers) = match layout {
+        Layout::Shared => {
+            let (chain, readers) = Chain::<Batch<u64>>::with_readers(2);
+            (vec![chain.clone(), chain], readers)
+        }
+        Layout::Split => {
+            let (c0, r0) = Chain::<Batch<u64>>::with_readers(1);
+            let (c1, r1) = Chain::<Batch<u64>>::with_readers(1);
+            (vec![c0, c1], r1.into_iter().chain(r0).collect())
+        }
+    };
     let start = Instant::now();
     std::thread::scope(|s| {
-        for (me, mut reader) in (0u64..).zip(readers) {
-            let chain = chain.clone();
+        for ((me, chain), mut reader) in (0u64..).zip(writers).zip(readers) {
             s.spawn(move || {
                 let mut buffer = Batch::new();
                 let mut folded = Batch::new();
@@ -79,6 +102,9 @@ fn chain_round(rounds: u64) -> f64 {
                     }
                     buffer.update(key(me, r), -1);
                     buffer.update(key(me, r + 1), 1);
+                    if layout == Layout::Split {
+                        folded.merge_ref(&buffer);
+                    }
                     chain.send_from(&mut buffer);
                 }
                 // The other thread's last send, and our own.
@@ -160,20 +186,24 @@ fn main() {
     };
     let rounds = number("ROUNDS", 200_000);
     let reps = number("REPETITIONS", 7);
-    let (mut chain, mut mpsc) = (Vec::new(), Vec::new());
+    let (mut shared, mut split, mut mpsc) = (Vec::new(), Vec::new(), Vec::new());
     for rep in 1..=reps {
-        // Interleaved, so that a noisy moment of the machine hits both.
-        chain.push(chain_round(rounds));
+        // Interleaved, so that a noisy moment of the machine hits every medium.
+        shared.push(chain_round(rounds, Layout::Shared));
+        split.push(chain_round(rounds, Layout::Split));
         mpsc.push(mpsc_round(rounds));
         println!(
-            "rep {rep}: chain {:.3} us/round, mpsc {:.3} us/round",
-            chain[chain.len() - 1],
+            "rep {rep}: chain {:.3}, chain split {:.3}, mpsc {:.3} us/round",
+            shared[shared.len() - 1],
+            split[split.len() - 1],
             mpsc[mpsc.len() - 1]
         );
     }
-    let (c, m) = (median(chain), median(mpsc));
+    let (c, x, m) = (median(shared), median(split), median(mpsc));
     println!(
-        "median over {reps}: chain {c:.3} us/round, mpsc {m:.3} us/round, ratio chain/mpsc {:.2}",
-        c / m
+        "median over {reps} (us/round): chain {c:.3}, chain split {x:.3}, mpsc {m:.3}; \
+         ratios to mpsc: chain {:.2}, chain split {:.2}",
+        c / m,
+        x / m
     );
 }
