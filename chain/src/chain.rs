@@ -33,8 +33,8 @@
 //!   itself (a walk sweeps exactly when it left a node no reader pins any more).
 //! * `Published::poisoned` (atomic): set (release) when a merge unwinds under the chain's
 //!   locks; every operation checks it (acquire) first and panics with `chain poisoned`.
-//! * `Published::version` (atomic): bumped (release) after every committed send, under the
-//!   newest mutex. A reader whose last walk started at the version it now loads (acquire)
+//! * `Published::version` (atomic): the count of committed sends, stored (release) after
+//!   each one under the newest mutex. A reader whose last walk started at the version it now loads (acquire)
 //!   has nothing new and returns without touching a lock.
 //! * `Shared::newest` (mutex): the newest node and the send counters; serializes writers.
 //! * `Shared::oldest` (mutex): the front of the live list and the compaction counters;
@@ -134,6 +134,13 @@ struct Newest<T> {
     appended: u64,
 }
 
+impl<T> Newest<T> {
+    /// Sends committed so far: the version every committed send publishes.
+    fn committed(&self) -> u64 {
+        self.merged_in_place + self.appended
+    }
+}
+
 /// The front of the live list and the compactor's counters, behind the oldest mutex.
 struct Oldest<T> {
     node: Arc<Node<T>>,
@@ -152,7 +159,8 @@ struct Shared<T> {
 
 /// The words every receive reads, on one cache line.
 struct Published {
-    /// Committed sends so far; bumped after each one, under the newest mutex.
+    /// Committed sends so far (`Newest::committed`); stored after each one, under the newest
+    /// mutex.
     version: AtomicU64,
     /// Set when a merge panicked under the chain's locks; never cleared.
     poisoned: AtomicBool,
@@ -185,11 +193,16 @@ enum Step<T> {
 }
 
 impl<T> Shared<T> {
+    /// Whether a merge ever panicked under the chain's locks.
+    fn is_poisoned(&self) -> bool {
+        // Acquire: pairs with the release in `PoisonOnUnwind::drop`.
+        self.published.poisoned.load(Ordering::Acquire)
+    }
+
     /// Panics with the documented message if a merge ever panicked under the chain's locks.
     #[track_caller]
     fn check(&self) {
-        // Acquire: pairs with the release in `PoisonOnUnwind::drop`.
-        if self.published.poisoned.load(Ordering::Acquire) {
+        if self.is_poisoned() {
             panic!("{POISONED}");
         }
     }
@@ -230,7 +243,7 @@ impl<T: Chainable> Shared<T> {
         }
         let mut pred = oldest.node.clone();
         loop {
-            match Self::absorb_after(&pred, &self.published.poisoned) {
+            match self.absorb_after(&pred) {
                 Step::Absorbed => oldest.absorbed += 1,
                 Step::Advance(next) => pred = next,
                 Step::End => break,
@@ -238,21 +251,27 @@ impl<T: Chainable> Shared<T> {
         }
     }
 
+    /// Merges `from` into `into`, an atom under one of the chain's write locks; poisons the
+    /// chain if the merge panics.
+    fn merge(&self, into: &mut T, from: &mut T) {
+        let guard = PoisonOnUnwind(&self.published.poisoned);
+        into.merge_from(from);
+        guard.disarm();
+    }
+
     /// Absorbs `pred`'s successor into the successor's successor if no reader pins it.
     ///
     /// This is the only function that holds more than one payload lock; it takes them in
     /// list order (`pred`, then its successor, then that one's), which is the lock order.
-    fn absorb_after(pred: &Node<T>, poisoned: &AtomicBool) -> Step<T> {
-        {
-            // Pinned nodes, the common case, need only a look at the link.
-            let Some(node) = read(&pred.payload).next.clone() else {
-                return Step::End;
-            };
-            // Relaxed, unlocked: skipping a node that was just unpinned is safe, as its
-            // reader sweeps after the decrement; acting on zero is re-checked under locks.
-            if node.holders.load(Ordering::Relaxed) != 0 {
-                return Step::Advance(node);
-            }
+    fn absorb_after(&self, pred: &Node<T>) -> Step<T> {
+        // Pinned nodes, the common case, need only a look at the link.
+        let Some(node) = pred.next() else {
+            return Step::End;
+        };
+        // Relaxed, unlocked: skipping a node that was just unpinned is safe, as its reader
+        // sweeps after the decrement; acting on zero is re-checked under locks.
+        if node.holders.load(Ordering::Relaxed) != 0 {
+            return Step::Advance(node);
         }
         let mut pred_payload = write(&pred.payload);
         let Some(node) = pred_payload.next.clone() else {
@@ -269,11 +288,9 @@ impl<T: Chainable> Shared<T> {
             return Step::Advance(node);
         }
         let mut succ_payload = write(&succ.payload);
-        let guard = PoisonOnUnwind(poisoned);
         // NOTE: the atom moves forward, to a node every reader that has not folded `node`
         // will still reach; readers pinned at or after `succ` have folded it already.
-        succ_payload.value.merge_from(&mut node_payload.value);
-        guard.disarm();
+        self.merge(&mut succ_payload.value, &mut node_payload.value);
         // NOTE: a walker that read `pred.next` before this point must not pin `node`: its
         // frozen link would be a side entrance to `succ`, ahead of nodes (`pred` among them)
         // whose atoms may later move into `succ`. The flag sends it back to `pred.next`.
@@ -421,8 +438,8 @@ impl<T: Chainable> Chain<T> {
         let newest = lock(&self.shared.newest);
         // Relaxed: writers check `holders` under this same mutex.
         newest.node.holders.fetch_add(1, Ordering::Relaxed);
-        // Every committed send bumped the version under this mutex: start from here.
-        let seen = self.shared.version(Ordering::Relaxed);
+        // Every committed send stored the version under this mutex: start from here.
+        let seen = newest.committed();
         Reader {
             shared: self.shared.clone(),
             pin: newest.node.clone(),
@@ -475,9 +492,7 @@ impl<T: Chainable> Chain<T> {
         // Relaxed: pins of the newest node happen under its read lock or under the newest
         // mutex, and we hold both its write lock and that mutex.
         if newest.node.holders.load(Ordering::Relaxed) == 0 {
-            let guard = PoisonOnUnwind(&self.shared.published.poisoned);
-            payload.value.merge_from(value);
-            guard.disarm();
+            self.shared.merge(&mut payload.value, value);
             drop(payload);
             newest.merged_in_place += 1;
         } else {
@@ -488,11 +503,11 @@ impl<T: Chainable> Chain<T> {
             newest.appended += 1;
         }
         // Release: a reader that sees this version (acquire) then locks the node and finds
-        // the atom; the bump under the mutex keeps `reader()`'s snapshot exact.
+        // the atom. Only senders holding the newest mutex write it, so a store suffices.
         self.shared
             .published
             .version
-            .fetch_add(1, Ordering::Release);
+            .store(newest.committed(), Ordering::Release);
     }
 
     /// Runs a compaction sweep now: trims what every reader has passed and absorbs every
@@ -688,10 +703,10 @@ impl<T: Chainable> Drop for Reader<T> {
     fn drop(&mut self) {
         // Relaxed: as in `recv_with`.
         self.pin.holders.fetch_sub(1, Ordering::Relaxed);
-        // Dropping never panics: a reader dropped while its thread unwinds, or of a poisoned
-        // chain, skips its sweep; what it held apart is compacted by the next sweep.
-        let poisoned = self.shared.published.poisoned.load(Ordering::Acquire);
-        if !std::thread::panicking() && !poisoned {
+        // A reader dropped while its thread unwinds, or of a poisoned chain, skips its sweep
+        // (and so cannot panic); what it held apart is compacted by the next sweep. Otherwise
+        // the sweep may absorb atoms, and a merge that panics there panics this drop too.
+        if !std::thread::panicking() && !self.shared.is_poisoned() {
             self.shared.compact();
         }
     }
