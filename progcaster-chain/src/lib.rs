@@ -24,11 +24,13 @@
 //!
 //! Each local worker has a `pending` flag per chain. A sender merges its batch into the chain,
 //! then sets every other worker's flag; it calls that worker's wake function only when the
-//! flag was clear. A receiver clears its flag *before* reading the chain. Both are
-//! read-modify-write operations on the flag, so they are totally ordered: either the sender's
-//! set comes after the receiver's clear (and the sender wakes the receiver), or before it (and
-//! the receiver, which acquired the sender's release, sees the batch). No wakeup is lost, and
-//! a worker that is already due to look is not woken again.
+//! flag was clear. A receiver that finds its flag set clears it *before* reading the chain.
+//! Set and clear are read-modify-write operations on the flag, so they are totally ordered:
+//! either the sender's set comes after the receiver's clear (and the sender wakes the
+//! receiver), or before it (and the receiver, which acquired the sender's release, sees the
+//! batch). A receiver that finds the flag clear writes nothing: a set it did not see will
+//! find the flag clear and wake it. No wakeup is lost, and a worker that is already due to
+//! look is not woken again.
 //!
 //! # Reclamation
 //!

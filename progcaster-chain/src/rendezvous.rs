@@ -45,9 +45,10 @@ struct Peer {
     /// "The chain may hold something this worker has not read."
     ///
     /// Set (swap to `true`) by senders after their send; cleared (swap to `false`) by the
-    /// worker before it reads. Both are `AcqRel` read-modify-writes: the clear acquires the
-    /// sends released by the sets it observes, and a set that observes a clear acquires the
-    /// worker's `wake` registration, which precedes its first clear.
+    /// worker before it reads, when it finds it set. Both are `AcqRel` read-modify-writes:
+    /// the clear acquires the sends released by the sets it observes. The worker's `wake`
+    /// registration is released by a no-op read-modify-write right after it, in `join`, so
+    /// every set after that acquires it.
     pending: AtomicBool,
     /// The worker's wake function, set once when it joins.
     wake: OnceLock<Wake>,
@@ -134,18 +135,6 @@ impl Rendezvous {
         self.threads
     }
 
-    /// True iff workers `a` and `b` (global indices) live in the same process.
-    ///
-    /// # Examples
-    /// ```
-    /// let rendezvous = progcaster_chain::Rendezvous::new(2);
-    /// assert!(rendezvous.is_local(2, 3));
-    /// assert!(!rendezvous.is_local(1, 2));
-    /// ```
-    pub fn is_local(&self, a: usize, b: usize) -> bool {
-        a / self.threads == b / self.threads
-    }
-
     /// The number of progress channels whose chain some local worker may still use.
     pub fn channels(&self) -> usize {
         self.lock().len()
@@ -189,14 +178,16 @@ impl Rendezvous {
         let reader = slot.readers.lock().expect("progress readers poisoned")[local].take();
         let reader = reader
             .unwrap_or_else(|| panic!("worker {worker} joined progress channel {channel} twice"));
-        // NOTE: registered before this worker's first `recv`, which is what makes a sender
-        // that observes that `recv`'s clear also observe the wake function.
         if slot.peers[local].wake.set(Box::new(wake)).is_err() {
             unreachable!("the reader was still there, so nobody registered a wake function");
         }
+        // AcqRel read-modify-write that leaves the flag as it is: releases the registration
+        // above to every sender whose swap comes later in the flag's modification order.
+        // `recv` skips its clear when the flag reads clear, so it cannot be the one to.
+        slot.peers[local].pending.fetch_or(false, Ordering::AcqRel);
         Endpoint {
+            reader,
             slot,
-            reader: Some(reader),
             local,
             channel,
             rendezvous: Arc::clone(self),
@@ -226,8 +217,10 @@ impl Rendezvous {
 /// Dropping it releases the worker's place in the chain; once every local worker has dropped
 /// its endpoint, the chain is freed.
 pub struct Endpoint<K: Ord + Clone + Send + Sync + 'static> {
+    /// Dropped after `Drop::drop` has left the rendezvous and before `slot`: its sweep is
+    /// part of what the chain did when the slot's trace records it.
+    reader: Reader<Batch<K>>,
     slot: Arc<Slot<K>>,
-    reader: Option<Reader<Batch<K>>>,
     local: usize,
     channel: usize,
     rendezvous: Arc<Rendezvous>,
@@ -260,11 +253,35 @@ impl<K: Ord + Clone + Send + Sync + 'static> Endpoint<K> {
     /// ```
     pub fn send<I: IntoIterator<Item = (K, i64)>>(&mut self, updates: I) {
         self.scratch.extend(updates);
+        self.publish();
+    }
+
+    /// Sends `updates` that are already consolidated (sorted by key, keys distinct, no zero
+    /// diffs), as a compacted timely `ChangeBatch` is, without consolidating them again.
+    ///
+    /// Otherwise as [`send`](Self::send). Debug builds check the order and panic if it is
+    /// broken.
+    ///
+    /// # Examples
+    /// ```
+    /// let rendezvous = progcaster_chain::Rendezvous::new(1);
+    /// let mut a = rendezvous.join::<u32>(0, 0, || ());
+    /// a.send_consolidated([(1, 1), (5, -1)]);
+    /// let mut seen = Vec::new();
+    /// a.recv(|updates| seen.extend_from_slice(updates));
+    /// assert_eq!(seen, vec![(1, 1), (5, -1)]);
+    /// ```
+    pub fn send_consolidated<I: IntoIterator<Item = (K, i64)>>(&mut self, updates: I) {
+        self.scratch.extend_sorted(updates);
+        self.publish();
+    }
+
+    /// Sends the consolidated `scratch` (leaving it empty) and wakes the other workers.
+    fn publish(&mut self) {
         if self.scratch.updates().is_empty() {
             return;
         }
         self.slot.chain.send_from(&mut self.scratch);
-        self.scratch.clear();
         for (index, peer) in self.slot.peers.iter().enumerate() {
             // AcqRel: releases the send above to the clear that observes this set; acquires
             // the wake registration released by a clear this set observes.
@@ -290,15 +307,7 @@ impl<K: Ord + Clone + Send + Sync + 'static> Endpoint<K> {
         if pending.load(Ordering::Acquire) {
             pending.swap(false, Ordering::AcqRel);
         }
-        self.reader
-            .as_mut()
-            .expect("reader present until drop")
-            .recv_with(|batch| logic(batch.updates()))
-    }
-
-    /// The index of this worker among the process's workers.
-    pub fn local_index(&self) -> usize {
-        self.local
+        self.reader.recv_with(|batch| logic(batch.updates()))
     }
 }
 
@@ -308,8 +317,6 @@ impl<K: Ord + Clone + Send + Sync + 'static> Drop for Endpoint<K> {
         self.slot.peers[self.local]
             .pending
             .store(true, Ordering::Release);
-        // Release our pin on the chain before it may be freed.
-        self.reader = None;
         self.rendezvous.leave(self.channel);
     }
 }

@@ -84,13 +84,15 @@ fn wakes_only_from_empty_to_pending() {
     for round in 0..5 {
         sender.send([(round, 1)]);
         sender.send([(round, 1)]);
-        sender.send([]); // consolidates to nothing: neither sent nor woken
         assert_eq!(
             woken.load(SeqCst),
             round as usize + 1,
             "one wake per pending period"
         );
         assert_eq!(collect(&mut receiver), vec![(round, 2)]);
+        // The receiver's flag is clear again: an empty send would wake it, so it must not
+        // send (the next round's count, or the last assertion, would show the extra wake).
+        sender.send([]);
     }
     // A receiver's own sends do not wake it; the caller schedules itself.
     receiver.send([(9, 1)]);
@@ -190,4 +192,24 @@ fn misuse_panics_without_poisoning_the_rendezvous() {
     let mut second = rendezvous.join::<u8>(3, 1, || ());
     assert!(!second.recv(|_| ()));
     assert_eq!(rendezvous.channels(), 1);
+}
+
+#[test]
+fn send_consolidated_delivers_like_send() {
+    let _serial = serial();
+    let rendezvous = Rendezvous::new(2);
+    let mut a = rendezvous.join::<u32>(4, 0, || ());
+    let mut b = rendezvous.join::<u32>(4, 1, || ());
+    a.send_consolidated([(1, 1), (3, 2)]);
+    a.send([(3, -2), (7, 1)]);
+    assert_eq!(collect(&mut b), vec![(1, 1), (7, 1)]);
+}
+
+#[test]
+#[cfg(debug_assertions)]
+#[should_panic(expected = "not consolidated")]
+fn send_consolidated_checks_its_input_in_debug_builds() {
+    let rendezvous = Rendezvous::new(1);
+    let mut a = rendezvous.join::<u32>(0, 0, || ());
+    a.send_consolidated([(3, 1), (1, 1)]);
 }

@@ -95,6 +95,12 @@ pub fn records(
     medium: &str,
     workers_per_process: usize,
 ) -> Vec<(u64, u64, u64)> {
+    assert_eq!(
+        outcome.code,
+        Some(0),
+        "run failed; stderr:\n{}",
+        outcome.stderr
+    );
     let chains = outcome
         .stdout
         .lines()
@@ -107,12 +113,6 @@ pub fn records(
     } else {
         assert_eq!(chains, 0, "progress went through chains under {medium}");
     }
-    assert_eq!(
-        outcome.code,
-        Some(0),
-        "run failed; stderr:\n{}",
-        outcome.stderr
-    );
     // timely's networking may print connection reports before our output starts.
     let mut lines = outcome
         .stdout
