@@ -17,6 +17,7 @@
 use std::sync::mpsc;
 use std::time::Instant;
 
+use benches::report::median;
 use chain::{Batch, Chain, Chainable};
 
 /// The key of thread `me`'s capability at round `r`: the threads' keys never collide.
@@ -166,11 +167,6 @@ fn mpsc_round(rounds: u64) -> f64 {
     start.elapsed().as_secs_f64() * 1e6 / rounds as f64
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 fn main() {
     let mut args = std::env::args().skip(1);
     let mut number = |name: &str, default: u64| match args.next() {
@@ -199,6 +195,7 @@ fn main() {
             mpsc[mpsc.len() - 1]
         );
     }
+    let median = |v| median(v).expect("at least one repetition");
     let (c, x, m) = (median(shared), median(split), median(mpsc));
     println!(
         "median over {reps} (us/round): chain {c:.3}, chain split {x:.3}, mpsc {m:.3}; \

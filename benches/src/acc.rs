@@ -104,11 +104,6 @@ impl<K: Ord> Acc<K> {
         &self.updates
     }
 
-    /// True if the consolidated total is zero.
-    pub fn is_empty(&mut self) -> bool {
-        self.sorted().is_empty()
-    }
-
     /// Swaps the contents out into `spare` (which must be empty), leaving this empty
     /// but with `spare`'s allocation, so that no allocation changes hands needlessly.
     pub fn swap_out(&mut self, spare: &mut Vec<(K, i64)>) {

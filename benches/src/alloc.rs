@@ -11,7 +11,7 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 
 use crossbeam_utils::CachePadded;
 
@@ -21,9 +21,6 @@ const SLOTS: usize = 64;
 /// Per-slot live byte counts (may be negative: a thread can free another's memory).
 static LIVE: [CachePadded<AtomicI64>; SLOTS] =
     [const { CachePadded::new(AtomicI64::new(0)) }; SLOTS];
-/// Per-slot allocation counts (allocations and reallocations).
-static COUNT: [CachePadded<AtomicU64>; SLOTS] =
-    [const { CachePadded::new(AtomicU64::new(0)) }; SLOTS];
 /// Next slot to hand out.
 static NEXT_SLOT: AtomicUsize = AtomicUsize::new(0);
 
@@ -55,7 +52,6 @@ fn on_alloc(bytes: usize) {
     // Relaxed: counters are read only after the measured threads have synchronized
     // (joined or passed a barrier), which orders these adds before the read.
     LIVE[s].fetch_add(bytes as i64, Ordering::Relaxed);
-    COUNT[s].fetch_add(1, Ordering::Relaxed);
     let _ = THREAD_ALLOCS.try_with(|c| c.set(c.get() + 1));
 }
 
@@ -117,11 +113,6 @@ unsafe impl GlobalAlloc for CountingAlloc {
 /// thread is allocating.
 pub fn live_bytes() -> i64 {
     LIVE.iter().map(|c| c.load(Ordering::Relaxed)).sum()
-}
-
-/// Allocations (including reallocations) made so far, summed over all threads.
-pub fn total_allocs() -> u64 {
-    COUNT.iter().map(|c| c.load(Ordering::Relaxed)).sum()
 }
 
 /// Allocations (including reallocations) made so far by the calling thread.

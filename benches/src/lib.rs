@@ -53,7 +53,7 @@ mod scenario;
 mod workload;
 
 pub use crate::acc::{consolidate, Acc};
-pub use crate::alloc::{live_bytes, thread_allocs, total_allocs, CountingAlloc};
+pub use crate::alloc::{live_bytes, thread_allocs, CountingAlloc};
 pub use crate::key::{BoxKey, Key, KeyKind};
 pub use crate::media::{
     Cells, CellsEndpoint, ChainEndpoint, ChainMedium, Ledger, LedgerEndpoint, MeshEndpoint,

@@ -372,6 +372,20 @@ pub struct Meta {
     pub failures: Vec<String>,
 }
 
+impl Meta {
+    /// Cores of the machine that ran the sweep: the `$ nproc` line of [`Meta::machine`], or
+    /// this machine's if the description has none.
+    pub fn cores(&self) -> usize {
+        let mut lines = self.machine.lines();
+        lines
+            .by_ref()
+            .find(|line| line.trim() == "$ nproc")
+            .and_then(|_| lines.next())
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    }
+}
+
 /// Ratio `a / b` formatted, or a dash.
 fn ratio(a: Option<f64>, b: Option<f64>) -> String {
     match (a, b) {
@@ -582,7 +596,7 @@ pub fn write_report(dir: &Path, rows: &[Row], meta: &Meta) -> Result<(), String>
         meta.machine.trim()
     );
     let maxn = t.workers.iter().copied().max().unwrap_or(1);
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cores = meta.cores();
     if maxn > cores {
         let _ = writeln!(
             s,
@@ -735,8 +749,8 @@ pub fn write_report(dir: &Path, rows: &[Row], meta: &Meta) -> Result<(), String>
 const NOTES_MARKER: &str =
     "<!-- notes: everything below this line is kept when the report is regenerated -->";
 
-/// Median of the values, if any.
-fn median(mut v: Vec<f64>) -> Option<f64> {
+/// Median of the values (the upper one of an even count), if any.
+pub fn median(mut v: Vec<f64>) -> Option<f64> {
     if v.is_empty() {
         return None;
     }
@@ -959,8 +973,8 @@ fn analysis(t: &Table, meta: &Meta) -> String {
          each clone onto a lock-free queue, so its cost grows with N. Median send, chain / MPSC, \
          key {k0}: {} at N = 1 (no contention, no clone: MPSC's single push is cheaper than two \
          locks), {} at N = 2, {} at N = {maxn}{}. The median hides the contended tail: when the \
-         head mutex is contended a sender parks in the kernel, and on this oversubscribed \
-         machine a thread preempted while holding the head mutex stalls every other writer until \
+         head mutex is contended a sender parks in the kernel, and where threads outnumber \
+         cores a thread preempted while holding the head mutex stalls every other writer until \
          it runs again, which a lock-free push never does; the mean ratios in the table above \
          show it. In keep-up every reader pins the head at each receive, so nearly every chain \
          send appends a node (2 allocations per send, against N for MPSC).\n",
@@ -982,14 +996,13 @@ fn analysis(t: &Table, meta: &Meta) -> String {
          chain receive walks the new nodes under their read locks, pins each one and unpins the \
          last (atomic read-modify-writes on lines that every other reader and writer also \
          writes), then, if its walk left a node that no reader pins, runs a compaction sweep \
-         under the oldest mutex; an MPSC receive pops its own queue. Until commit 8a718f5 the \
-         sweep was also the hot spot: 93% of the CPU samples of this scenario were in \
-         `sort_unstable` under `Batch::merge_from`, because absorbing a node re-sorted the whole \
-         target atom. The merge now sorts only the incoming keys and merges them into place \
-         (`merge_sorted_tail`: O(n + k^2) moves, no allocation, nothing moved when the new \
-         keys are all larger, the common case of progress traffic), which took the chain's \
-         keep-up receive at N = 2 from 3311 ns to 281 ns in an A/B run of the same sweep. The \
-         same two-thread round trip with no timely and no workload generator around it is \
+         under the oldest mutex; an MPSC receive pops its own queue. A merge sorts only the \
+         incoming keys and merges them into place (`merge_sorted_tail`: O(n + k^2) moves, no \
+         allocation, nothing moved when the new keys are all larger, the common case of \
+         progress traffic); until commit 8a718f5 it re-sorted the whole target atom, which \
+         dominated this scenario. The round time includes generating each batch and the \
+         timers around send and receive, the same for every medium, so round ratios sit \
+         closer to 1 than the medium's own. The same two-thread round trip with no timely and no workload generator around it is \
          `cargo run --release -p benches --example pingpong`: one chain shared by both threads \
          against std's MPSC channels, each thread waiting for the other's latest update.\n",
         x(r("chain", 2, &k0, "round_ns")),
@@ -1079,8 +1092,8 @@ fn analysis(t: &Table, meta: &Meta) -> String {
          MPSC's clone traffic without its lock-free queues.\n\n\
          **Method.** Each configuration ran {} times; media were interleaved run by run so that \
          every ratio compares runs taken minutes apart at most. Send and receive costs are timed \
-         per operation with `Instant::now` (about 20-30 ns of the figure is the clock itself, the \
-         same for every medium). Batches carry {} fresh updates plus the cancellations owed to \
+         per operation with `Instant::now` (part of each figure is the clock itself, the same for \
+         every medium). Batches carry {} fresh updates plus the cancellations owed to \
          the previous worker. Live bytes come from a counting global allocator and include the \
          medium's fixed structures; allocations per send count the sending thread's allocations \
          inside `send` (for MPSC that includes the fresh buffer that replaces the one moved into \

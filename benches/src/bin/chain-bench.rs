@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use benches::report::{read_csv, write_csv, write_report, Meta, Row};
+use benches::report::{median, read_csv, write_csv, write_report, Meta, Row};
 use benches::{run, KeyKind, MediumKind, RunSpec, Scenario};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -94,12 +94,6 @@ fn names<T: Copy>(
             .map(|s| parse(s).ok_or_else(|| format!("unknown name {s:?}")))
             .collect(),
     }
-}
-
-/// Median of a non-empty list.
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
 }
 
 /// The current UTC date and time, from `date` (no time crate needed).
@@ -262,7 +256,7 @@ fn real_main() -> Result<(), String> {
                     key: key.name().into(),
                     sends,
                     metric: name.into(),
-                    value: median(vs),
+                    value: median(vs).expect("every configuration ran at least once"),
                 });
             }
         }

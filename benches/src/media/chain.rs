@@ -54,13 +54,6 @@ impl<K: Key> Medium<K> for ChainMedium<K> {
     }
 }
 
-impl<K: Key> ChainMedium<K> {
-    /// The chain's counters (in-place merges, appended nodes).
-    pub fn stats(&self) -> chain::Stats {
-        self.chain.stats()
-    }
-}
-
 /// Folds atoms handed out by `recv_with` into `acc`, counting them.
 fn fold_into<'a, K: Key>(acc: &'a mut Acc<K>, f: &'a mut Folded) -> impl FnMut(&Batch<K>) + 'a {
     move |atom: &Batch<K>| {
