@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Barrier, Mutex};
 use std::thread;
 
-use chain::{Batch, Chain, Reader};
+use chain::{Batch, Chain, Chainable, Reader};
 
 type Net = BTreeMap<u8, i64>;
 
@@ -27,17 +27,17 @@ impl Rng {
     }
 }
 
-fn add(net: &mut Net, batch: &Batch<u8>, sign: i64) {
-    for (key, diff) in batch.updates() {
-        *net.entry(*key).or_default() += sign * diff;
+/// Adds `sign` times `updates` to `net`, dropping keys that reach zero.
+fn add(net: &mut Net, updates: impl IntoIterator<Item = (u8, i64)>, sign: i64) {
+    for (key, diff) in updates {
+        *net.entry(key).or_default() += sign * diff;
     }
     net.retain(|_, diff| *diff != 0);
 }
 
+/// A batch as a map (a `Batch` is already consolidated).
 fn as_net(batch: &Batch<u8>) -> Net {
-    let mut net = Net::new();
-    add(&mut net, batch, 1);
-    net
+    batch.updates().iter().copied().collect()
 }
 
 /// One worker: a writer handle, a reader, its accumulator, and what it is owed.
@@ -89,7 +89,7 @@ fn stress_totals_and_bound_at_checkpoints() {
                                         let diff = rng.below(5) as i64 - 2;
                                         buffer.update(rng.below(16) as u8, diff);
                                     }
-                                    mine.merge_ref_from(&buffer);
+                                    mine.merge_ref(&buffer);
                                     chain.send_from(&mut buffer);
                                 }
                                 5 | 6 => {
@@ -113,7 +113,7 @@ fn stress_totals_and_bound_at_checkpoints() {
                 let check = catch_unwind(AssertUnwindSafe(|| {
                     let mut net = Net::new();
                     for batch in &sent {
-                        add(&mut net, &batch.lock().unwrap(), 1);
+                        add(&mut net, batch.lock().unwrap().updates().iter().copied(), 1);
                     }
                     let live = chain.live_nodes();
                     assert!(
@@ -129,10 +129,7 @@ fn stress_totals_and_bound_at_checkpoints() {
                         } = &mut *worker;
                         reader.recv(folded);
                         let mut owed = net.clone();
-                        for (key, diff) in registered_at.iter() {
-                            *owed.entry(*key).or_default() -= diff;
-                        }
-                        owed.retain(|_, diff| *diff != 0);
+                        add(&mut owed, registered_at.iter().map(|(&k, &d)| (k, d)), -1);
                         assert_eq!(as_net(folded), owed, "seed {seed} phase {phase}");
                         // Sometimes re-register: the new reader is owed what is sent from now on.
                         if rng.below(4) == 0 {
@@ -151,16 +148,5 @@ fn stress_totals_and_bound_at_checkpoints() {
                 }
             }
         });
-    }
-}
-
-/// `Batch` has no subtraction; the test only needs "add a copy of".
-trait MergeRefFrom {
-    fn merge_ref_from(&mut self, other: &Self);
-}
-
-impl MergeRefFrom for Batch<u8> {
-    fn merge_ref_from(&mut self, other: &Self) {
-        chain::Chainable::merge_ref(self, other);
     }
 }
