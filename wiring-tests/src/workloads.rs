@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use timely::container::CapacityContainerBuilder;
-use timely::dataflow::channels::pact::{Exchange as ExchangePact, Pipeline};
+use timely::dataflow::channels::pact::Exchange as ExchangePact;
 use timely::dataflow::operators::generic::operator::Operator;
 use timely::dataflow::operators::vec::{Filter, Map};
 use timely::dataflow::operators::{
-    Concat, ConnectLoop, Enter, Exchange, Feedback, Input, Inspect, Leave, LoopVariable, Probe,
+    Concat, ConnectLoop, Enter, Exchange, Input, Inspect, Leave, LoopVariable, Probe,
 };
 use timely::dataflow::{InputHandle, ProbeHandle};
 use timely::worker::Worker;
@@ -152,35 +152,4 @@ pub fn build_nested(
         (input, counted.probe().0)
     });
     (input, probe, results)
-}
-
-/// Pure progress tracking: every round, each worker releases its capability for the
-/// round and takes one for the next, and waits for all workers to do the same.
-pub fn barrier(worker: &mut Worker, rounds: u64) {
-    worker.dataflow::<u64, _, _>(move |scope| {
-        let (handle, stream) = scope.feedback::<Vec<()>>(1);
-        stream
-            .unary_frontier::<CapacityContainerBuilder<Vec<()>>, _, _, _>(
-                Pipeline,
-                "Barrier",
-                move |capability, _info| {
-                    let mut held = Some(capability);
-                    move |(input, frontier), _output| {
-                        input.for_each(|_, _| {});
-                        if let Some(capability) = held.as_mut() {
-                            if !frontier.less_equal(capability.time()) {
-                                let next = *capability.time() + 1;
-                                if next < rounds {
-                                    capability.downgrade(&next);
-                                } else {
-                                    held = None;
-                                }
-                            }
-                        }
-                    }
-                },
-            )
-            .connect_loop(handle);
-    });
-    while worker.step_or_park(None) {}
 }

@@ -63,7 +63,7 @@ fn drop_dataflow_mid_run_reclaims_chains() {
     for (workers, zerocopy) in [(2, false), (4, false), (2, true)] {
         within(Duration::from_secs(60), move || {
             let barrier = Arc::new(Barrier::new(workers));
-            timely::execute(process(workers, zerocopy), move |worker| {
+            let results = timely::execute(process(workers, zerocopy), move |worker| {
                 let dataflow = worker.next_dataflow_index();
                 let (mut input, probe, _results) = build_nested(worker);
                 // Run a while, with epochs in flight, and never close the input.
@@ -85,17 +85,22 @@ fn drop_dataflow_mid_run_reclaims_chains() {
                 // Nobody builds the next dataflow before everyone has looked.
                 barrier.wait();
                 // The worker goes on to build and finish another dataflow.
-                let peers = worker.peers();
                 let mine = nested(worker, 3, 5);
                 barrier.wait();
-                (mine, peers)
+                mine
             })
             .expect("execute")
-            .join()
-            .into_iter()
-            .for_each(|result| {
-                result.expect("worker");
-            });
+            .join();
+            let mut records = Vec::new();
+            for result in results {
+                records.extend(result.expect("worker"));
+            }
+            records.sort();
+            assert_eq!(
+                records,
+                nested_model(3, workers, 5),
+                "the dataflow built after the drop"
+            );
             assert_eq!(live_chains(), 0);
         });
     }

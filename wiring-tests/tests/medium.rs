@@ -34,7 +34,7 @@ fn invalid_medium_fails_at_startup() {
 fn valid_media_accepted() {
     for value in ["chain", "stock"] {
         let outcome = run(
-            wiring(WIRING, Some(value), &["barrier", "100", "-w", "2"]),
+            wiring(WIRING, Some(value), &["nested", "1", "1", "-w", "2"]),
             Duration::from_secs(60),
         );
         assert_eq!(outcome.code, Some(0), "{value}: {}", outcome.stderr);

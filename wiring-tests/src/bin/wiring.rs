@@ -2,20 +2,17 @@
 //!
 //! ```text
 //! wiring nested <epochs> <per_epoch> [timely args: -w, -n, -p, -h, ...]
-//! wiring barrier <rounds> [timely args]
 //! ```
 //!
-//! Both print `medium <chain|stock>` first. `nested` then prints `chains <n>` (the live
-//! progress chains a worker saw after building its dataflow) and one `epoch value count`
-//! line per record released by this process's workers; `barrier` prints the elapsed seconds.
-
-use std::time::Instant;
+//! It prints `medium <chain|stock>` first, then `chains <n>` (the live progress chains a
+//! worker saw after building its dataflow) and one `epoch value count` line per record
+//! released by this process's workers.
 
 use wiring_tests::workloads;
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let workload = args.next().expect("usage: wiring <nested|barrier> ...");
+    let workload = args.next().expect("usage: wiring nested ...");
     let medium = match progcaster_chain::medium() {
         Ok(progcaster_chain::Medium::Chain) => "chain",
         Ok(progcaster_chain::Medium::Stock) => "stock",
@@ -43,17 +40,6 @@ fn main() {
             for (epoch, value, count) in all {
                 println!("{epoch} {value} {count}");
             }
-        }
-        "barrier" => {
-            let rounds: u64 = args.next().and_then(|a| a.parse().ok()).expect("rounds");
-            let start = Instant::now();
-            timely::execute_from_args(args, move |worker| workloads::barrier(worker, rounds))
-                .unwrap_or_else(|error| fail(&error))
-                .join()
-                .into_iter()
-                .for_each(|r| r.expect("worker panicked"));
-            println!("medium {medium}");
-            println!("seconds {:.6}", start.elapsed().as_secs_f64());
         }
         other => fail(&format!("unknown workload {other:?}")),
     }
