@@ -89,16 +89,21 @@ impl Workload {
         consolidate(out);
     }
 
-    /// Total number of updates in all batches (after per-batch consolidation).
-    pub fn updates_sent(&self) -> u64 {
-        let mut buf: Vec<(u64, i64)> = Vec::new();
-        let mut n = 0;
+    /// Calls `f` with every batch of every worker, round by round (one reused buffer).
+    fn for_each_batch<K: Key>(&self, mut f: impl FnMut(&mut Vec<(K, i64)>)) {
+        let mut buf = Vec::new();
         for r in 0..self.rounds {
             for w in 0..self.workers {
                 self.fill(w, r, &mut buf);
-                n += buf.len() as u64;
+                f(&mut buf);
             }
         }
+    }
+
+    /// Total number of updates in all batches (after per-batch consolidation).
+    pub fn updates_sent(&self) -> u64 {
+        let mut n = 0;
+        self.for_each_batch::<u64>(|batch| n += batch.len() as u64);
         n
     }
 
@@ -108,15 +113,11 @@ impl Workload {
     /// any medium, so it is a reference model for the answer check.
     pub fn expected<K: Key>(&self) -> Vec<(K, i64)> {
         let mut total = BTreeMap::<K, i64>::new();
-        let mut buf = Vec::new();
-        for r in 0..self.rounds {
-            for w in 0..self.workers {
-                self.fill::<K>(w, r, &mut buf);
-                for (k, d) in buf.drain(..) {
-                    *total.entry(k).or_default() += d;
-                }
+        self.for_each_batch::<K>(|batch| {
+            for (k, d) in batch.drain(..) {
+                *total.entry(k).or_default() += d;
             }
-        }
+        });
         total.retain(|_, d| *d != 0);
         total.into_iter().collect()
     }

@@ -67,6 +67,11 @@ fn non_negative_seconds(s: &str) -> Result<f64, String> {
     }
 }
 
+/// Latencies in nanoseconds, from 1 ns to an hour, at 3 significant digits.
+fn latency_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 3_600_000_000_000, 3).expect("valid histogram bounds")
+}
+
 fn main() {
     let cli = Cli::parse();
     emit_run_info();
@@ -107,8 +112,7 @@ fn main() {
                 .probe_with(&probe);
         });
 
-        let mut histogram = Histogram::<u64>::new_with_bounds(1, 3_600_000_000_000, 3)
-            .expect("valid histogram bounds");
+        let mut histogram = latency_histogram();
         let mut input = Some(input);
         let mut next_send = index;
         let mut next_retire = index;
@@ -159,8 +163,7 @@ fn main() {
     })
     .unwrap_or_else(|e| fail(format!("could not start the workers: {e}")));
 
-    let mut histogram =
-        Histogram::<u64>::new_with_bounds(1, 3_600_000_000_000, 3).expect("valid histogram bounds");
+    let mut histogram = latency_histogram();
     let mut checksum = Checksum::default();
     for result in guards.join() {
         let (h, c) = result.unwrap_or_else(|e| fail(format!("a worker failed: {e}")));

@@ -7,7 +7,9 @@
 
 use std::collections::{BTreeSet, VecDeque};
 
-use examples::{bfs_distances, graph_rounds, scc_edges, Checksum, Edge, GraphArgs, GraphChanges};
+use examples::{
+    bfs_distances, graph_rounds, scc_edges, Checksum, Edge, GraphArgs, GraphChanges, WorkerArgs,
+};
 
 fn args(nodes: u32, edges: u64, changes: u64, rounds: u64, seed: u64) -> GraphArgs {
     GraphArgs {
@@ -21,11 +23,12 @@ fn args(nodes: u32, edges: u64, changes: u64, rounds: u64, seed: u64) -> GraphAr
 }
 
 fn config(workers: usize) -> timely::Config {
-    if workers == 1 {
-        timely::Config::thread()
-    } else {
-        timely::Config::process(workers)
+    let workers = u16::try_from(workers).expect("a test's worker count fits");
+    WorkerArgs {
+        workers,
+        idle_spin: None,
     }
+    .config()
 }
 
 /// Digest of the differences between consecutive answers, the answer of round `r` at time `r`.
