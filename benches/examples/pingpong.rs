@@ -103,10 +103,17 @@ fn chain_round(rounds: u64, layout: Layout) -> f64 {
                     }
                     buffer.update(key(me, r), -1);
                     buffer.update(key(me, r + 1), 1);
-                    if layout == Layout::Split {
-                        folded.merge_ref(&buffer);
+                    match layout {
+                        // Send, and read it back (with anything new) in the same critical
+                        // section, as the progress adapter does.
+                        Layout::Shared => {
+                            reader.send_and_recv(&mut buffer, &mut folded);
+                        }
+                        Layout::Split => {
+                            folded.merge_ref(&buffer);
+                            chain.send_from(&mut buffer);
+                        }
                     }
-                    chain.send_from(&mut buffer);
                 }
                 // The other thread's last send, and our own.
                 while reader.recv(&mut folded) || folded.updates() != &expected(rounds)[..] {

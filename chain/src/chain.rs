@@ -2,204 +2,295 @@
 //!
 //! # Design
 //!
-//! The chain is a singly linked list of nodes, oldest to newest, each holding one atom
-//! (a [`Chainable`] value). A writer merges its update into the newest atom in place,
-//! unless a reader *pins* that node, in which case it appends a fresh node. A reader pins
-//! the last node it has folded; to receive, it walks forward from its pin, pinning each
-//! node before folding it and releasing the previous one, and stops at the newest.
+//! The chain is a sequence of atoms, oldest to newest, each a [`Chainable`] value with a
+//! sequence number. A reader *pins* the last atom it has folded: a count on the atom, and the
+//! atom's number in the reader. A writer merges its update into the newest atom in place,
+//! unless a reader pins it, in which case it appends a fresh atom. To receive, a reader folds
+//! every atom after its pin, then moves its pin to the newest atom.
 //!
-//! Compaction keeps the list short: an unpinned node that has both a predecessor and a
-//! successor is *absorbed* into its successor (its atom is merged forward and the node is
-//! unlinked), and unpinned nodes at the front, behind every reader, are *trimmed*. After a
-//! sweep every live node is pinned except possibly the newest, so with `R` readers at most
-//! `R + 1` nodes are live, and `R + 2` once a send appends after the sweep.
+//! Compaction keeps the sequence short, and it is exact: after every operation, every atom
+//! but the newest is pinned. When a reader's move leaves its old atom unpinned, that atom is
+//! *trimmed* if it is the oldest (every reader has folded it) or else *absorbed* into its
+//! successor (its value merged forward; readers at or after the successor have folded both,
+//! readers before it have folded neither). So with `R` readers at most `R + 1` atoms exist.
 //!
-//! Atoms only ever move *forward*, one live node at a time, and only out of unpinned nodes.
-//! Pins are always on live nodes (a walker never pins a node compaction has unlinked), so
-//! each pin is a barrier: a reader has folded exactly the atoms at or behind its pin, what
-//! it has folded can never move ahead of it, and what it has not folded can never move
-//! behind it. It folds every atom exactly once. `DESIGN.md` gives the full argument.
+//! Retired atoms' values are cleared and kept as spares; a send that appends takes the
+//! caller's buffer into the chain and hands back a spare, so steady traffic allocates nothing.
 //!
 //! # Synchronization
 //!
-//! * `Node::payload` (`RwLock`): the atom and the `next` link. Walkers read-lock one node at
-//!   a time; writers and the compactor write-lock.
-//! * `Node::holders` (atomic): the number of readers pinning the node. It is incremented
-//!   only under the node's read lock (walkers) or, for the newest node, under the newest
-//!   mutex (registration); every check that acts on `holders == 0` holds the node's write
-//!   lock, and for the newest node also the newest mutex, so no pin can appear between the
-//!   check and the act. Decrements happen without locks; a stale non-zero read only delays
-//!   compaction to the next sweep, which the reader that unpinned the node last runs
-//!   itself (a walk sweeps exactly when it left a node no reader pins any more).
-//! * `Published::poisoned` (atomic): set (release) when a merge unwinds under the chain's
-//!   locks; every operation checks it (acquire) first and panics with `chain poisoned`.
-//! * `Published::version` (atomic): the count of committed sends, stored (release) after
-//!   each one under the newest mutex. A reader whose last walk started at the version it now loads (acquire)
-//!   has nothing new and returns without touching a lock.
-//! * `Shared::newest` (mutex): the newest node and the send counters; serializes writers.
-//! * `Shared::oldest` (mutex): the front of the live list and the compaction counters;
-//!   serializes compaction sweeps.
+//! * `Shared::state` (one mutex, on its own cache line): the atoms, their pins, the spares
+//!   and the counters. Every operation that reads or changes atoms holds it, briefly: a send
+//!   merges one update; a receive folds the atoms after its pin into a buffer the reader owns
+//!   and moves the pin. No user callback runs under it: [`Reader::recv_with`] hands the
+//!   folded value to its callback after unlocking.
+//! * `Published::version` (atomic, on another cache line): the count of committed sends,
+//!   stored (release) by each send while it holds the mutex, as its last write there. A
+//!   reader whose last receive saw the count it now loads (acquire) has nothing new and
+//!   returns without touching the mutex: spinning readers leave the writers' line alone.
+//! * `Published::poisoned` (atomic, next to `version`): set (release) when code under the
+//!   mutex unwinds; every operation checks it (acquire) first and panics with
+//!   `chain poisoned`.
 //!
 //! # Lock order
 //!
-//! `oldest` mutex, then `newest` mutex, then node payloads older before newer. Walkers hold
-//! one payload lock at a time; a writer holds the newest mutex and the newest payload; the
-//! only place that holds several payload locks, [`Shared::absorb_after`], takes them in list
-//! order. No code holds `newest` while taking `oldest`.
+//! There is one lock. No code takes it while holding it, and nothing waits for anything
+//! while holding it, so there is no deadlock.
 //!
 //! # Memory reclamation
 //!
-//! Nodes are reference counted. The list owns its nodes through `oldest` and the `next`
-//! links; readers own their pins. Trimming advances `oldest`, so the prefix behind every
-//! reader is freed as soon as no walker still holds it. `Drop` for a node unlinks its
-//! successors iteratively, so dropping a long chain does not recurse.
+//! Atoms live in a ring buffer owned by the state; a trimmed or absorbed atom is gone when
+//! the mutex is released. No reader holds a reference into the chain between operations, only
+//! a sequence number, so nothing needs deferred reclamation, reference counts or `unsafe`.
 //!
 //! # Trade-offs
 //!
-//! Writers serialize on one mutex: the price of merging concurrent sends into one atom,
-//! which is what makes cancellation across writers free for readers. Walks take a read
-//! lock per node, and a reader that has caught up makes the next send allocate one node.
+//! Writers and readers with news serialize on one mutex: two uncontended read-modify-writes
+//! per operation, the least any shared log can cost, against the per-node locks, reference
+//! counts and holder counts of a linked chain (about ten read-modify-writes per receive).
+//! Under heavy contention every thread queues on the one line; the operations it guards are
+//! short and allocation-free, and readers with nothing new never touch it.
+
+use std::collections::VecDeque;
 
 use crossbeam_utils::CachePadded;
 
-use crate::sync::{
-    lock, read, write, Arc, AtomicBool, AtomicU64, AtomicUsize, Mutex, Ordering, RwLock, POISONED,
-};
+use crate::sync::{Arc, AtomicBool, AtomicU64, Mutex, MutexGuard, Ordering, POISONED};
 use crate::Chainable;
 
-/// One atom of the chain and the link to the next one.
-struct Node<T> {
-    payload: RwLock<Payload<T>>,
-    /// Readers pinning this node (see the module docs for who may change it when).
-    holders: AtomicUsize,
-    /// The owning chain's count of allocated nodes.
-    live: Arc<AtomicUsize>,
-}
-
-struct Payload<T> {
+/// One atom of the chain.
+struct Atom<T> {
+    /// Increasing along the chain, never reused: readers name their pin by it.
+    seq: u64,
     value: T,
-    next: Option<Arc<Node<T>>>,
-    /// Set when compaction unlinked this node; its atom has moved to `next`.
-    absorbed: bool,
+    /// Readers whose last folded atom this is.
+    pins: usize,
 }
 
-impl<T> Node<T> {
-    fn new(value: T, holders: usize, live: &Arc<AtomicUsize>) -> Arc<Self> {
-        // Relaxed: a statistic; readers of it synchronize through other means.
-        live.fetch_add(1, Ordering::Relaxed);
-        Arc::new(Node {
-            payload: RwLock::new(Payload {
-                value,
-                next: None,
-                absorbed: false,
-            }),
-            holders: AtomicUsize::new(holders),
-            live: live.clone(),
-        })
-    }
-
-    /// The successor, read under this node's read lock.
-    fn next(&self) -> Option<Arc<Node<T>>> {
-        read(&self.payload).next.clone()
-    }
-
-    /// Detaches the successor link without locking (we own `self` exclusively).
-    fn take_next(&mut self) -> Option<Arc<Node<T>>> {
-        match self.payload.get_mut() {
-            Ok(payload) => payload.next.take(),
-            Err(poisoned) => poisoned.into_inner().next.take(),
-        }
-    }
-}
-
-impl<T> Drop for Node<T> {
-    fn drop(&mut self) {
-        // Relaxed: see `Node::new`.
-        self.live.fetch_sub(1, Ordering::Relaxed);
-        // Unlink successors one at a time, so a long chain does not drop recursively.
-        let mut next = self.take_next();
-        while let Some(node) = next {
-            next = match Arc::try_unwrap(node) {
-                Ok(mut node) => node.take_next(),
-                Err(_) => None,
-            };
-        }
-    }
-}
-
-/// The newest node and the writers' counters, behind the newest mutex.
-struct Newest<T> {
-    node: Arc<Node<T>>,
+/// Everything the mutex guards.
+struct State<T> {
+    /// Oldest first; never empty. Invariant between operations: every atom but the newest
+    /// has `pins > 0` (unless `unswept`).
+    atoms: VecDeque<Atom<T>>,
+    /// The sequence number of the next appended atom.
+    next_seq: u64,
+    /// Cleared values of retired atoms, handed to appending writers as their next buffer.
+    spares: Vec<T>,
+    /// A reader was dropped while its thread unwound and skipped its compaction (which may
+    /// run user code): the next operation sweeps the whole chain.
+    unswept: bool,
     merged_in_place: u64,
     appended: u64,
-}
-
-impl<T> Newest<T> {
-    /// Sends committed so far: the version every committed send publishes.
-    fn committed(&self) -> u64 {
-        self.merged_in_place + self.appended
-    }
-}
-
-/// The front of the live list and the compactor's counters, behind the oldest mutex.
-struct Oldest<T> {
-    node: Arc<Node<T>>,
     absorbed: u64,
     trimmed: u64,
 }
 
-/// The state shared by every handle and reader of one chain.
-struct Shared<T> {
-    newest: CachePadded<Mutex<Newest<T>>>,
-    /// Committed sends so far, and the poison flag: read together by every receive.
-    published: CachePadded<Published>,
-    oldest: Mutex<Oldest<T>>,
-    live: Arc<AtomicUsize>,
+impl<T: Chainable> State<T> {
+    /// A chain holding one empty atom that `readers` readers pin.
+    fn new(readers: usize) -> Self {
+        let mut atoms = VecDeque::with_capacity(readers + 2);
+        atoms.push_back(Atom {
+            seq: 0,
+            value: T::default(),
+            pins: readers,
+        });
+        State {
+            atoms,
+            next_seq: 1,
+            spares: Vec::new(),
+            unswept: false,
+            merged_in_place: 0,
+            appended: 0,
+            absorbed: 0,
+            trimmed: 0,
+        }
+    }
+
+    /// Sends committed so far: the version every committed send publishes.
+    fn committed(&self) -> u64 {
+        self.merged_in_place + self.appended
+    }
+
+    fn newest(&mut self) -> &mut Atom<T> {
+        self.atoms.back_mut().expect("a chain always holds an atom")
+    }
+
+    /// The position of the atom numbered `seq`, which a reader pins.
+    fn position(&self, seq: u64) -> usize {
+        let position = self.atoms.binary_search_by_key(&seq, |atom| atom.seq);
+        // A pinned atom is never retired: losing it would be a broken invariant, not a race.
+        position.unwrap_or_else(|_| panic!("chain: pinned atom {seq} is gone"))
+    }
+
+    /// Merges `value` into the newest atom if no reader pins it; otherwise appends it.
+    fn send(&mut self, value: &mut T) {
+        let newest = self.newest();
+        if newest.pins == 0 {
+            // No reader has folded the newest atom, so every reader that is owed any of it
+            // will fold all of it, this update included.
+            newest.value.merge_from(value);
+            self.merged_in_place += 1;
+        } else {
+            // NOTE: the caller's buffer becomes the atom; a spare becomes the caller's.
+            let spare = self.spares.pop().unwrap_or_default();
+            let value = std::mem::replace(value, spare);
+            let seq = self.next_seq;
+            self.next_seq += 1;
+            self.atoms.push_back(Atom {
+                seq,
+                value,
+                pins: 0,
+            });
+            self.appended += 1;
+        }
+    }
+
+    /// A send by the reader pinned at `pin`, then its walk, folding into `acc`.
+    fn send_and_walk(&mut self, value: &mut T, pin: &mut u64, acc: &mut T) -> bool {
+        let newest = self.newest();
+        if newest.seq == *pin && newest.pins == 1 {
+            // Only this reader pins the newest atom, and it folds `value` right here: to it
+            // the merged atom is folded whole, and to every other reader it is new whole.
+            acc.merge_ref(value);
+            newest.value.merge_from(value);
+            self.merged_in_place += 1;
+            return true;
+        }
+        self.send(value);
+        self.walk(pin, |atom| acc.merge_ref(atom))
+    }
+
+    /// Hands every non-empty atom after the one `pin` names to `fold`, moves the pin to the
+    /// newest atom, and compacts what the move released; true if `fold` was called.
+    fn walk(&mut self, pin: &mut u64, mut fold: impl FnMut(&T)) -> bool {
+        let from = self.position(*pin);
+        let newest = self.atoms.len() - 1;
+        if from == newest {
+            return false;
+        }
+        let mut folded = false;
+        for atom in self.atoms.range(from + 1..) {
+            if !atom.value.is_empty() {
+                folded = true;
+                fold(&atom.value);
+            }
+        }
+        self.atoms[newest].pins += 1;
+        *pin = self.atoms[newest].seq;
+        self.unpin(from);
+        folded
+    }
+
+    /// Removes one pin from the atom at `index`, and retires the atom if that was its last.
+    fn unpin(&mut self, index: usize) {
+        let atom = &mut self.atoms[index];
+        atom.pins -= 1;
+        if atom.pins == 0 && index + 1 < self.atoms.len() {
+            self.retire(index);
+        }
+    }
+
+    /// Retires the unpinned atom at `index`, which has a successor: trims it if it is the
+    /// oldest, else absorbs it into its successor.
+    fn retire(&mut self, index: usize) {
+        let mut atom = self
+            .atoms
+            .remove(index)
+            .expect("retiring an atom that exists");
+        if index == 0 {
+            // Every reader pins a later atom, so every reader has folded this one.
+            self.trimmed += 1;
+        } else {
+            // NOTE: the value moves forward. Readers pinned at or after the successor have
+            // folded both atoms; readers pinned before `index` have folded neither and will
+            // fold the successor. No reader pins `index` itself.
+            self.atoms[index].value.merge_from(&mut atom.value);
+            self.absorbed += 1;
+        }
+        atom.value.clear();
+        self.spares.push(atom.value);
+    }
+
+    /// Retires every unpinned atom but the newest: restores the invariant after a reader
+    /// skipped its compaction.
+    fn sweep(&mut self) {
+        let mut index = 0;
+        while index + 1 < self.atoms.len() {
+            if self.atoms[index].pins == 0 {
+                // The successor takes this position; look at it next.
+                self.retire(index);
+            } else {
+                index += 1;
+            }
+        }
+        self.unswept = false;
+    }
 }
 
-/// The words every receive reads, on one cache line.
+/// The mutex guard of the state, which poisons the chain if the code under it unwinds.
+struct Critical<'a, T> {
+    state: MutexGuard<'a, State<T>>,
+    poisoned: &'a AtomicBool,
+    /// Whether the thread was already unwinding when it took the lock (a reader dropped
+    /// while unwinding): that unwinding is not a panic under the lock.
+    unwinding: bool,
+}
+
+impl<T> Drop for Critical<'_, T> {
+    fn drop(&mut self) {
+        if std::thread::panicking() && !self.unwinding {
+            // Release: pairs with the acquire in `Shared::check`.
+            self.poisoned.store(true, Ordering::Release);
+        }
+    }
+}
+
+impl<T> std::ops::Deref for Critical<'_, T> {
+    type Target = State<T>;
+    fn deref(&self) -> &State<T> {
+        &self.state
+    }
+}
+
+impl<T> std::ops::DerefMut for Critical<'_, T> {
+    fn deref_mut(&mut self) -> &mut State<T> {
+        &mut self.state
+    }
+}
+
+/// The state shared by every handle and reader of one chain.
+struct Shared<T> {
+    state: CachePadded<Mutex<State<T>>>,
+    /// Committed sends so far, and the poison flag: read together by every receive.
+    published: CachePadded<Published>,
+}
+
+/// The words every receive reads, on one cache line that only committing sends write.
 struct Published {
-    /// Committed sends so far (`Newest::committed`); stored after each one, under the newest
-    /// mutex.
+    /// Committed sends so far (`State::committed`); stored after each one, under the mutex.
     version: AtomicU64,
-    /// Set when a merge panicked under the chain's locks; never cleared.
+    /// Set when code under the mutex panicked; never cleared.
     poisoned: AtomicBool,
 }
 
-/// Poisons the chain if dropped, i.e. if the merge it guards unwinds; forgotten on success.
-struct PoisonOnUnwind<'a>(&'a AtomicBool);
-
-impl PoisonOnUnwind<'_> {
-    fn disarm(self) {
-        std::mem::forget(self);
+impl<T: Chainable> Shared<T> {
+    fn new(readers: usize) -> Self {
+        Shared {
+            state: CachePadded::new(Mutex::new(State::new(readers))),
+            published: CachePadded::new(Published {
+                version: AtomicU64::new(0),
+                poisoned: AtomicBool::new(false),
+            }),
+        }
     }
-}
 
-impl Drop for PoisonOnUnwind<'_> {
-    fn drop(&mut self) {
-        // Release: pairs with the acquire in `Shared::check`.
-        self.0.store(true, Ordering::Release);
-    }
-}
-
-/// What one absorption step found after a node.
-enum Step<T> {
-    /// The successor was unpinned and was absorbed into its own successor.
-    Absorbed,
-    /// The successor is pinned: continue after it.
-    Advance(Arc<Node<T>>),
-    /// The successor is the newest node, or there is none.
-    End,
-}
-
-impl<T> Shared<T> {
-    /// Whether a merge ever panicked under the chain's locks.
+    /// Whether code under the mutex ever panicked.
     fn is_poisoned(&self) -> bool {
-        // Acquire: pairs with the release in `PoisonOnUnwind::drop`.
+        // Acquire: pairs with the release in `Critical::drop`.
         self.published.poisoned.load(Ordering::Acquire)
     }
 
-    /// Panics with the documented message if a merge ever panicked under the chain's locks.
+    /// Panics with the documented message if code under the mutex ever panicked.
     #[track_caller]
     fn check(&self) {
         if self.is_poisoned() {
@@ -207,96 +298,35 @@ impl<T> Shared<T> {
         }
     }
 
-    fn version(&self, order: Ordering) -> u64 {
-        self.published.version.load(order)
-    }
-}
-
-impl<T: Chainable> Shared<T> {
-    /// Trims the unpinned front and absorbs every unpinned interior node into its successor.
-    fn compact(&self) {
-        self.check();
-        let mut oldest = lock(&self.oldest);
-        loop {
-            // Relaxed, unlocked: a pinned front stays; a stale non-zero value only leaves
-            // the trim to the sweep that the unpinning reader runs after its decrement.
-            if oldest.node.holders.load(Ordering::Relaxed) != 0 {
-                break;
-            }
-            let next = {
-                let payload = write(&oldest.node.payload);
-                // The front has a successor only if it is not the newest, so pins can only
-                // appear under its read lock, which the write lock excludes.
-                // Relaxed: increments happen under that lock, which orders them before us.
-                if oldest.node.holders.load(Ordering::Relaxed) != 0 {
-                    break;
-                }
-                match &payload.next {
-                    Some(next) => next.clone(),
-                    None => break,
-                }
-            };
-            // NOTE: a trimmed node keeps its atom and its link; no walker can reach it
-            // (it had no reader behind it), so nothing else needs to know.
-            oldest.node = next;
-            oldest.trimmed += 1;
+    /// Locks the state, or `None` if a previous holder panicked.
+    fn try_lock(&self) -> Option<Critical<'_, T>> {
+        let unwinding = std::thread::panicking();
+        let state = self.state.lock().ok()?;
+        let mut critical = Critical {
+            state,
+            poisoned: &self.published.poisoned,
+            unwinding,
+        };
+        if critical.unswept && !unwinding {
+            critical.sweep();
         }
-        let mut pred = oldest.node.clone();
-        loop {
-            match self.absorb_after(&pred) {
-                Step::Absorbed => oldest.absorbed += 1,
-                Step::Advance(next) => pred = next,
-                Step::End => break,
-            }
-        }
+        Some(critical)
     }
 
-    /// Merges `from` into `into`, an atom under one of the chain's write locks; poisons the
-    /// chain if the merge panics.
-    fn merge(&self, into: &mut T, from: &mut T) {
-        let guard = PoisonOnUnwind(&self.published.poisoned);
-        into.merge_from(from);
-        guard.disarm();
+    /// Locks the state, panicking with the documented message if a previous holder panicked.
+    #[track_caller]
+    fn lock(&self) -> Critical<'_, T> {
+        self.try_lock().unwrap_or_else(|| panic!("{POISONED}"))
     }
 
-    /// Absorbs `pred`'s successor into the successor's successor if no reader pins it.
-    ///
-    /// This is the only function that holds more than one payload lock; it takes them in
-    /// list order (`pred`, then its successor, then that one's), which is the lock order.
-    fn absorb_after(&self, pred: &Node<T>) -> Step<T> {
-        // Pinned nodes, the common case, need only a look at the link.
-        let Some(node) = pred.next() else {
-            return Step::End;
-        };
-        // Relaxed, unlocked: skipping a node that was just unpinned is safe, as its reader
-        // sweeps after the decrement; acting on zero is re-checked under locks.
-        if node.holders.load(Ordering::Relaxed) != 0 {
-            return Step::Advance(node);
-        }
-        let mut pred_payload = write(&pred.payload);
-        let Some(node) = pred_payload.next.clone() else {
-            return Step::End;
-        };
-        let mut node_payload = write(&node.payload);
-        let Some(succ) = node_payload.next.clone() else {
-            // `node` is the newest: writers merge into it, it is never absorbed.
-            return Step::End;
-        };
-        // Relaxed: pins of a non-newest node happen under its read lock, excluded here.
-        if node.holders.load(Ordering::Relaxed) != 0 {
-            drop(node_payload);
-            return Step::Advance(node);
-        }
-        let mut succ_payload = write(&succ.payload);
-        // NOTE: the atom moves forward, to a node every reader that has not folded `node`
-        // will still reach; readers pinned at or after `succ` have folded it already.
-        self.merge(&mut succ_payload.value, &mut node_payload.value);
-        // NOTE: a walker that read `pred.next` before this point must not pin `node`: its
-        // frozen link would be a side entrance to `succ`, ahead of nodes (`pred` among them)
-        // whose atoms may later move into `succ`. The flag sends it back to `pred.next`.
-        node_payload.absorbed = true;
-        pred_payload.next = Some(succ.clone());
-        Step::Absorbed
+    /// Publishes the count of committed sends; called under the mutex, after the commit.
+    fn publish(&self, state: &State<T>) {
+        // Release: a reader that loads this version (acquire) and then locks the state finds
+        // the atom (the mutex orders it anyway); one that loads an older version walks again.
+        // Only holders of the mutex write it, so a store suffices.
+        self.published
+            .version
+            .store(state.committed(), Ordering::Release);
     }
 }
 
@@ -352,13 +382,13 @@ impl<T: Chainable> std::fmt::Debug for Chain<T> {
 pub struct Stats {
     /// Sends merged into the newest atom in place.
     pub merged_in_place: u64,
-    /// Sends that appended a node because a reader pinned the newest one.
+    /// Sends that appended an atom because a reader pinned the newest one.
     pub appended: u64,
-    /// Interior nodes merged into their successor by compaction.
+    /// Interior atoms merged into their successor by compaction.
     pub absorbed: u64,
-    /// Front nodes released because every reader had passed them.
+    /// Oldest atoms released because every reader had passed them.
     pub trimmed: u64,
-    /// Nodes currently allocated (the live list plus any a walker still holds).
+    /// Atoms currently in the chain.
     pub live_nodes: usize,
 }
 
@@ -390,31 +420,9 @@ impl<T: Chainable> Chain<T> {
     /// assert_eq!(chain.live_nodes(), 1);
     /// ```
     pub fn with_readers(readers: usize) -> (Self, Vec<Reader<T>>) {
-        let live = Arc::new(AtomicUsize::new(0));
-        let sentinel = Node::new(T::default(), readers, &live);
-        let shared = Arc::new(Shared {
-            newest: CachePadded::new(Mutex::new(Newest {
-                node: sentinel.clone(),
-                merged_in_place: 0,
-                appended: 0,
-            })),
-            published: CachePadded::new(Published {
-                version: AtomicU64::new(0),
-                poisoned: AtomicBool::new(false),
-            }),
-            oldest: Mutex::new(Oldest {
-                node: sentinel.clone(),
-                absorbed: 0,
-                trimmed: 0,
-            }),
-            live,
-        });
+        let shared = Arc::new(Shared::new(readers));
         let readers = (0..readers)
-            .map(|_| Reader {
-                shared: shared.clone(),
-                pin: sentinel.clone(),
-                seen: 0,
-            })
+            .map(|_| Reader::new(shared.clone(), 0, 0))
             .collect();
         (Chain { shared }, readers)
     }
@@ -435,16 +443,14 @@ impl<T: Chainable> Chain<T> {
     /// ```
     pub fn reader(&self) -> Reader<T> {
         self.shared.check();
-        let newest = lock(&self.shared.newest);
-        // Relaxed: writers check `holders` under this same mutex.
-        newest.node.holders.fetch_add(1, Ordering::Relaxed);
-        // Every committed send stored the version under this mutex: start from here.
-        let seen = newest.committed();
-        Reader {
-            shared: self.shared.clone(),
-            pin: newest.node.clone(),
-            seen,
-        }
+        let mut state = self.shared.lock();
+        // Pinning the newest atom makes the next send append: what it holds is not owed.
+        let newest = state.newest();
+        newest.pins += 1;
+        let pin = newest.seq;
+        let seen = state.committed();
+        drop(state);
+        Reader::new(self.shared.clone(), pin, seen)
     }
 
     /// Sends `value`: merges it into the newest atom, or appends it as a new atom.
@@ -453,7 +459,7 @@ impl<T: Chainable> Chain<T> {
     ///
     /// ```
     /// let (chain, _readers) = chain::Chain::<u64>::with_readers(1);
-    /// chain.send(1); // appends: the reader pins the sentinel
+    /// chain.send(1); // appends: the reader pins the first atom
     /// chain.send(2); // merges in place
     /// let stats = chain.stats();
     /// assert_eq!((stats.appended, stats.merged_in_place), (1, 1));
@@ -464,9 +470,9 @@ impl<T: Chainable> Chain<T> {
 
     /// Sends the contents of `value`, leaving it empty.
     ///
-    /// When the send merges in place, `value` keeps (or swaps in) a buffer the caller can
-    /// reuse, so a caller that sends from one buffer repeatedly allocates nothing. Sending
-    /// an empty value does nothing.
+    /// `value` keeps, or receives in exchange, a buffer the caller can reuse, so a caller
+    /// that sends from one buffer repeatedly allocates nothing once the chain has spares.
+    /// Sending an empty value does nothing.
     ///
     /// # Examples
     ///
@@ -487,34 +493,15 @@ impl<T: Chainable> Chain<T> {
         if value.is_empty() {
             return;
         }
-        let mut newest = lock(&self.shared.newest);
-        let mut payload = write(&newest.node.payload);
-        // Relaxed: pins of the newest node happen under its read lock or under the newest
-        // mutex, and we hold both its write lock and that mutex.
-        if newest.node.holders.load(Ordering::Relaxed) == 0 {
-            self.shared.merge(&mut payload.value, value);
-            drop(payload);
-            newest.merged_in_place += 1;
-        } else {
-            let node = Node::new(std::mem::take(value), 0, &self.shared.live);
-            payload.next = Some(node.clone());
-            drop(payload);
-            newest.node = node;
-            newest.appended += 1;
-        }
-        // Release: a reader that sees this version (acquire) then locks the node and finds
-        // the atom. Only senders holding the newest mutex write it, so a store suffices.
-        self.shared
-            .published
-            .version
-            .store(newest.committed(), Ordering::Release);
+        let mut state = self.shared.lock();
+        state.send(value);
+        self.shared.publish(&state);
     }
 
-    /// Runs a compaction sweep now: trims what every reader has passed and absorbs every
-    /// node no reader pins into its successor.
+    /// Runs a compaction sweep now: retires every atom no reader pins but the newest.
     ///
-    /// Readers sweep by themselves whenever a walk leaves a node no reader pins; this is for
-    /// callers that want to be sure, e.g. after readers were dropped while unwinding.
+    /// Receives and reader drops compact as they go; this is for callers that want to be
+    /// sure, e.g. after readers were dropped while unwinding.
     ///
     /// # Examples
     ///
@@ -523,13 +510,14 @@ impl<T: Chainable> Chain<T> {
     /// chain.send(1);
     /// readers.iter_mut().for_each(|r| { r.recv(&mut 0); });
     /// chain.compact();
-    /// assert_eq!(chain.live_nodes(), 1); // both readers pin the newest node
+    /// assert_eq!(chain.live_nodes(), 1); // both readers pin the newest atom
     /// ```
     pub fn compact(&self) {
-        self.shared.compact();
+        self.shared.check();
+        self.shared.lock().sweep();
     }
 
-    /// The number of nodes currently allocated for this chain.
+    /// The number of atoms currently in the chain.
     ///
     /// # Examples
     ///
@@ -539,13 +527,13 @@ impl<T: Chainable> Chain<T> {
     ///     chain.send(i);
     ///     readers[0].recv(&mut 0);
     /// }
-    /// assert!(chain.live_nodes() <= 1 + 2);
+    /// assert!(chain.live_nodes() <= 1 + 1);
     /// ```
     pub fn live_nodes(&self) -> usize {
-        self.shared.live.load(Ordering::Relaxed)
+        self.stats().live_nodes
     }
 
-    /// A snapshot of the chain's counters.
+    /// A snapshot of the chain's counters. Works on a poisoned chain too.
     ///
     /// # Examples
     ///
@@ -555,25 +543,25 @@ impl<T: Chainable> Chain<T> {
     /// assert_eq!(chain.stats().merged_in_place, 1);
     /// ```
     pub fn stats(&self) -> Stats {
-        // Lock order: oldest, then newest; neither is held while taking the other here.
-        let (absorbed, trimmed) = {
-            let oldest = lock(&self.shared.oldest);
-            (oldest.absorbed, oldest.trimmed)
-        };
-        let newest = lock(&self.shared.newest);
+        // A statistic: read it even from a state a panic left behind (no user code runs).
+        let state = self
+            .shared
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         Stats {
-            merged_in_place: newest.merged_in_place,
-            appended: newest.appended,
-            absorbed,
-            trimmed,
-            live_nodes: self.live_nodes(),
+            merged_in_place: state.merged_in_place,
+            appended: state.appended,
+            absorbed: state.absorbed,
+            trimmed: state.trimmed,
+            live_nodes: state.atoms.len(),
         }
     }
 }
 
 /// A reader of a chain: folds every atom it is owed exactly once.
 ///
-/// A reader pins the last node it folded. Dropping it releases the pin and lets the chain
+/// A reader pins the last atom it folded. Dropping it releases the pin and lets the chain
 /// compact what it held apart.
 ///
 /// # Examples
@@ -589,21 +577,51 @@ impl<T: Chainable> Chain<T> {
 /// ```
 pub struct Reader<T: Chainable> {
     shared: Arc<Shared<T>>,
-    /// The last node folded; its `holders` counts this reader.
-    pin: Arc<Node<T>>,
-    /// The version loaded before the last walk.
+    /// The sequence number of the last atom folded, which this reader pins.
+    pin: u64,
+    /// The version committed when the last receive looked.
     seen: u64,
+    /// What `recv_with` folded under the lock, handed to its callback after unlocking.
+    scratch: T,
 }
 
 impl<T: Chainable> std::fmt::Debug for Reader<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Reader")
+            .field("pin", &self.pin)
             .field("seen", &self.seen)
             .finish_non_exhaustive()
     }
 }
 
 impl<T: Chainable> Reader<T> {
+    fn new(shared: Arc<Shared<T>>, pin: u64, seen: u64) -> Self {
+        Reader {
+            shared,
+            pin,
+            seen,
+            scratch: T::default(),
+        }
+    }
+
+    /// The number of sends committed to the chain when this reader last looked (received, or
+    /// registered): of the first `version` sends, it has folded exactly those it is owed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let chain = chain::Chain::<u64>::new();
+    /// chain.send(1);
+    /// let mut reader = chain.reader();
+    /// assert_eq!(reader.version(), 1);
+    /// chain.send(2);
+    /// reader.recv(&mut 0);
+    /// assert_eq!(reader.version(), 2);
+    /// ```
+    pub fn version(&self) -> u64 {
+        self.seen
+    }
+
     /// True if sends have committed since this reader last looked. Takes no lock.
     ///
     /// # Examples
@@ -615,14 +633,15 @@ impl<T: Chainable> Reader<T> {
     /// assert!(readers[0].has_news());
     /// ```
     pub fn has_news(&self) -> bool {
-        // Acquire: pairs with the release bump in `send_from`.
         self.shared.check();
-        self.shared.version(Ordering::Acquire) != self.seen
+        // Acquire: pairs with the release in `Shared::publish`.
+        self.shared.published.version.load(Ordering::Acquire) != self.seen
     }
 
     /// Folds every new atom into `acc`; true if any non-empty atom was folded.
     ///
-    /// With nothing new this takes no lock.
+    /// With nothing new this takes no lock. The fold runs under the chain's lock, so
+    /// `acc`'s merge should be cheap; a panic in it poisons the chain.
     ///
     /// # Examples
     ///
@@ -636,78 +655,96 @@ impl<T: Chainable> Reader<T> {
     /// assert_eq!(total, 5);
     /// ```
     pub fn recv(&mut self, acc: &mut T) -> bool {
-        self.recv_with(|atom| acc.merge_ref(atom))
+        if !self.has_news() {
+            return false;
+        }
+        let mut state = self.shared.lock();
+        let folded = state.walk(&mut self.pin, |atom| acc.merge_ref(atom));
+        // Every send committed so far is in an atom at or before the one now pinned.
+        self.seen = state.committed();
+        folded
     }
 
-    /// Hands every new non-empty atom, oldest first, to `f`; true if it was called.
+    /// Sends the contents of `value` (leaving it empty), then folds every new atom, this
+    /// send included, into `acc`; true if any non-empty atom was folded.
     ///
-    /// `f` runs while the atom's read lock is held: it must not use the same chain in any
-    /// way (send, register, receive or drop a reader of it), or it may deadlock. If `f`
-    /// panics, the atom it was handed counts as delivered; the next receive hands over the
-    /// atoms after it.
+    /// The same as [`Chain::send_from`] followed by [`recv`](Self::recv), in one critical
+    /// section: a worker that sends and then reads its own update back takes the chain's
+    /// lock once, and never races its peers for it to read what it just wrote.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (chain, mut readers) = chain::Chain::<u64>::with_readers(2);
+    /// chain.send(1);
+    /// let mut own = 0;
+    /// assert!(readers[0].send_and_recv(&mut 2, &mut own));
+    /// assert_eq!(own, 3); // the earlier send, and its own
+    /// let mut other = 0;
+    /// readers[1].recv(&mut other);
+    /// assert_eq!(other, 3);
+    /// ```
+    pub fn send_and_recv(&mut self, value: &mut T, acc: &mut T) -> bool {
+        self.shared.check();
+        if value.is_empty() {
+            return self.recv(acc);
+        }
+        let mut state = self.shared.lock();
+        let folded = state.send_and_walk(value, &mut self.pin, acc);
+        self.shared.publish(&state);
+        self.seen = state.committed();
+        folded
+    }
+
+    /// Hands everything new, merged into one atom, to `f`; true if it was called.
+    ///
+    /// The new atoms are merged (never split) into a buffer the reader owns while the chain
+    /// is locked; `f` runs after the lock is released, so it may take its time and may use
+    /// the chain. If `f` panics, what it was handed counts as delivered. Nothing is handed
+    /// over when the new atoms cancel out.
     ///
     /// # Examples
     ///
     /// ```
     /// let (chain, mut readers) = chain::Chain::<u64>::with_readers(1);
     /// chain.send(2);
+    /// chain.send(5);
     /// let mut atoms = Vec::new();
     /// readers[0].recv_with(|atom| atoms.push(*atom));
-    /// assert_eq!(atoms, vec![2]);
+    /// assert_eq!(atoms, vec![7]);
     /// ```
-    pub fn recv_with(&mut self, mut f: impl FnMut(&T)) -> bool {
-        // Acquire: pairs with the release bump in `send_from`.
-        self.shared.check();
-        let version = self.shared.version(Ordering::Acquire);
-        if version == self.seen {
-            return false;
+    pub fn recv_with(&mut self, f: impl FnOnce(&T)) -> bool {
+        // A previous callback may have panicked before the clear below.
+        self.scratch.clear();
+        let mut scratch = std::mem::take(&mut self.scratch);
+        self.recv(&mut scratch);
+        let folded = !scratch.is_empty();
+        if folded {
+            f(&scratch);
+            scratch.clear();
         }
-        // Whether this walk left a node that no reader pins any more: only then can a sweep
-        // find something to trim or absorb.
-        let (mut released, mut folded) = (false, false);
-        let mut link = self.pin.next();
-        while let Some(next) = link {
-            let payload = read(&next.payload);
-            if payload.absorbed {
-                // Compaction unlinked `next` after we read the link to it; our pin (which
-                // cannot be absorbed while we hold it) now links past it. Read it again.
-                drop(payload);
-                link = self.pin.next();
-                continue;
-            }
-            // Pin before folding, under the read lock: a writer or compactor that would
-            // merge into or absorb `next` checks `holders` under the write lock.
-            // Relaxed: ordered by the lock.
-            next.holders.fetch_add(1, Ordering::Relaxed);
-            link = payload.next.clone();
-            let previous = std::mem::replace(&mut self.pin, next.clone());
-            // Relaxed: we read `previous`'s atom under its read lock, which a compactor's
-            // write lock orders before any move of it; a compactor that reads this count
-            // stale only skips the node, and we sweep after it.
-            released |= previous.holders.fetch_sub(1, Ordering::Relaxed) == 1;
-            if !payload.value.is_empty() {
-                folded = true;
-                f(&payload.value);
-            }
-        }
-        // Only now: if `f` panicked, the next receive walks again for the atoms after it.
-        self.seen = version;
-        if released {
-            self.shared.compact();
-        }
+        self.scratch = scratch;
         folded
     }
 }
 
 impl<T: Chainable> Drop for Reader<T> {
     fn drop(&mut self) {
-        // Relaxed: as in `recv_with`.
-        self.pin.holders.fetch_sub(1, Ordering::Relaxed);
-        // A reader dropped while its thread unwinds, or of a poisoned chain, skips its sweep
-        // (and so cannot panic); what it held apart is compacted by the next sweep. Otherwise
-        // the sweep may absorb atoms, and a merge that panics there panics this drop too.
-        if !std::thread::panicking() && !self.shared.is_poisoned() {
-            self.shared.compact();
+        // Never panic here: a poisoned chain (or lock) is left as it is.
+        if self.shared.is_poisoned() {
+            return;
+        }
+        let Some(mut state) = self.shared.try_lock() else {
+            return;
+        };
+        let index = state.position(self.pin);
+        if std::thread::panicking() {
+            // Compaction may run user code (a merge, a clear), which must not panic while
+            // this thread unwinds: leave it to the next operation.
+            state.atoms[index].pins -= 1;
+            state.unswept = true;
+        } else {
+            state.unpin(index);
         }
     }
 }

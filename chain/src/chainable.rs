@@ -43,6 +43,12 @@ pub trait Chainable: Default + Send + Sync {
 
     /// True exactly when `self` equals the identity `Self::default()`.
     fn is_empty(&self) -> bool;
+
+    /// Resets `self` to the identity. Implementations may keep allocations for reuse: the
+    /// chain clears the atoms it retires and hands them back to writers as send buffers.
+    fn clear(&mut self) {
+        *self = Self::default();
+    }
 }
 
 macro_rules! chainable_sum {
@@ -384,6 +390,10 @@ impl<K: Ord + Clone + Send + Sync> Chainable for Batch<K> {
 
     fn is_empty(&self) -> bool {
         self.updates.is_empty()
+    }
+
+    fn clear(&mut self) {
+        self.updates.clear();
     }
 }
 

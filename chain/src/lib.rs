@@ -12,7 +12,7 @@
 //!
 //! Atoms are [`Chainable`]: commutative monoids, like integer sums or a consolidating
 //! [`Batch`] of `(key, diff)` updates. With `R` live readers the chain holds at most
-//! `R + 2` nodes at quiescence however many sends happened. [`Mesh`] (one chain per writer)
+//! `R + 1` atoms however many sends happened. [`Mesh`] (one chain per writer)
 //! is kept for comparison. `DESIGN.md`, beside this crate's manifest, argues correctness.
 //!
 //! # Examples
@@ -45,7 +45,7 @@
 //!     reader.recv(&mut net);
 //!     assert!(net.updates().is_empty()); // everything cancelled
 //! }
-//! assert!(chain.live_nodes() <= 2 + 2);
+//! assert!(chain.live_nodes() <= 2 + 1);
 //! ```
 //!
 //! # Panics
@@ -59,9 +59,11 @@
 
 mod chain;
 mod chainable;
+mod doorbell;
 mod mesh;
 mod sync;
 
 pub use crate::chain::{Chain, Reader, Stats};
 pub use crate::chainable::{Batch, Chainable};
+pub use crate::doorbell::Doorbells;
 pub use crate::mesh::{Mesh, MeshReader};

@@ -77,23 +77,45 @@ fn in_place_sends_allocate_nothing() {
         counted, 0,
         "{counted} allocations in {SENDS} in-place sends"
     );
-    // The reader that keeps up, folding into an accumulator with the same keys, allocates
-    // nothing either once its accumulator holds them.
-    let counted = allocations(|| {
-        for _ in 0..100 {
-            buffer.update(1, 1);
-            chain.send_from(&mut buffer);
-            readers[0].recv(&mut seen);
-        }
-    });
-    // Each round's send appends (the reader pinned the newest): the node, and the refill
-    // of the caller's buffer that the new node took. Nothing else.
-    assert!(
-        counted <= 200,
-        "{counted} allocations in 100 send+recv rounds"
-    );
+    // The reader that keeps up, folding into an accumulator with the same keys: each
+    // round's send appends (the reader pinned the newest atom) and takes a spare buffer in
+    // exchange for the caller's, and the reader's move retires an atom into the spares.
+    let mut round = || {
+        buffer.update(1, 1);
+        chain.send_from(&mut buffer);
+        readers[0].recv(&mut seen);
+        readers[1].recv(&mut seen);
+    };
+    // Warm-up: the spares and the ring of atoms reach their working size.
+    (0..10).for_each(|_| round());
+    let counted = allocations(|| (0..1000).for_each(|_| round()));
+    assert_eq!(counted, 0, "{counted} allocations in 1000 send+recv rounds");
     // Integer atoms: nothing to allocate at all.
     let (sums, _sum_readers) = Chain::<u64>::with_readers(1);
     sums.send(1);
     assert_eq!(allocations(|| (0..SENDS).for_each(|i| sums.send(i))), 0);
+}
+
+/// The progress pattern of two timely workers in a barrier: each in turn reads the other's
+/// update, then sends its own and reads it back. Every send appends (the other worker pins
+/// the newest atom), and every read retires one: once warm, nothing is allocated.
+#[test]
+fn barrier_rounds_allocate_nothing() {
+    let (_chain, mut readers) = Chain::<Batch<u64>>::with_readers(2);
+    let mut buffers = [Batch::with_capacity(4), Batch::with_capacity(4)];
+    let mut folded = [Batch::with_capacity(8), Batch::with_capacity(8)];
+    let mut round = |r: u64| {
+        for w in 0..2 {
+            readers[w].recv(&mut folded[w]);
+            buffers[w].update(2 * r + w as u64, -1);
+            buffers[w].update(2 * (r + 1) + w as u64, 1);
+            readers[w].send_and_recv(&mut buffers[w], &mut folded[w]);
+            folded[w].clear();
+        }
+    };
+    for r in 0..10 {
+        round(r);
+    }
+    let counted = allocations(|| (10..10_010).for_each(&mut round));
+    assert_eq!(counted, 0, "{counted} allocations in 10,000 barrier rounds");
 }

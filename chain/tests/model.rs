@@ -19,6 +19,11 @@ enum Op {
     },
     /// Receive on reader `reader % readers` (no-op without readers).
     Recv { reader: usize, per_atom: bool },
+    /// Send a batch through reader `reader % readers` and read back (a send without readers).
+    SendAndRecv {
+        reader: usize,
+        updates: Vec<(u8, i64)>,
+    },
     /// Register a late reader.
     Register,
     /// Drop reader `reader % readers`.
@@ -32,6 +37,8 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (any::<usize>(), prop::collection::vec((0u8..8, -3i64..=3), 0..4))
             .prop_map(|(writer, updates)| Op::Send { writer, updates }),
         3 => (any::<usize>(), any::<bool>()).prop_map(|(reader, per_atom)| Op::Recv { reader, per_atom }),
+        3 => (any::<usize>(), prop::collection::vec((0u8..8, -3i64..=3), 0..4))
+            .prop_map(|(reader, updates)| Op::SendAndRecv { reader, updates }),
         1 => Just(Op::Register),
         1 => any::<usize>().prop_map(|reader| Op::Drop { reader }),
         1 => Just(Op::CloneHandle),
@@ -92,6 +99,22 @@ proptest! {
                     prop_assert!(!reader.has_news());
                 }
                 Op::Recv { .. } => {}
+                Op::SendAndRecv { reader, updates } => {
+                    for reader in &mut readers {
+                        add(&mut reader.owed, &updates);
+                    }
+                    let mut batch: Batch<u8> = updates.into_iter().collect();
+                    if readers.is_empty() {
+                        chain.send_from(&mut batch);
+                    } else {
+                        let index = reader % readers.len();
+                        let Modelled { reader, folded, owed } = &mut readers[index];
+                        reader.send_and_recv(&mut batch, folded);
+                        prop_assert_eq!(&net_of(folded), owed);
+                        prop_assert!(!reader.has_news());
+                    }
+                    prop_assert!(batch.is_empty());
+                }
                 Op::Register => readers.push(Modelled {
                     reader: chain.reader(),
                     folded: Batch::new(),
@@ -105,7 +128,7 @@ proptest! {
                 Op::CloneHandle => handles.push(chain.clone()),
             }
             prop_assert!(
-                chain.live_nodes() <= readers.len() + 2,
+                chain.live_nodes() <= readers.len() + 1,
                 "{} live nodes with {} readers", chain.live_nodes(), readers.len()
             );
         }

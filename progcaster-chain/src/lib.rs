@@ -22,15 +22,15 @@
 //!
 //! # Wakeups
 //!
-//! Each local worker has a `pending` flag per chain. A sender merges its batch into the chain,
-//! then sets every other worker's flag; it calls that worker's wake function only when the
-//! flag was clear. A receiver that finds its flag set clears it *before* reading the chain.
-//! Set and clear are read-modify-write operations on the flag, so they are totally ordered:
-//! either the sender's set comes after the receiver's clear (and the sender wakes the
-//! receiver), or before it (and the receiver, which acquired the sender's release, sees the
-//! batch). A receiver that finds the flag clear writes nothing: a set it did not see will
-//! find the flag clear and wake it. No wakeup is lost, and a worker that is already due to
-//! look is not woken again.
+//! Each chain has a doorbell per local worker ([`chain::Doorbells`]). A sender merges its
+//! batch into the chain and reads back what is new in the same critical section, then rings
+//! the other workers' bells, calling a worker's wake function only when its bell was silent.
+//! A receiver answers (silences) its bell before reading the chain. Senders fence between
+//! their send and their look at the bells, receivers between the silencing and their read,
+//! so either the sender sees the bell silent (and wakes the worker), or the worker's read
+//! sees the send: no wakeup is lost (modelled by loom in the chain crate). A worker that is
+//! already due to look is not woken again, and a sender whose peers' bells already ring
+//! writes nothing to them.
 //!
 //! # Reclamation
 //!

@@ -3,11 +3,10 @@
 use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
-use chain::{Batch, Chain, Reader};
-use crossbeam_utils::CachePadded;
+use chain::{Batch, Chain, Doorbells, Reader};
 
 use crate::trace;
 
@@ -40,27 +39,15 @@ pub fn live_chains() -> usize {
 /// How to make a parked worker look at its chains again.
 type Wake = Box<dyn Fn() + Send + Sync>;
 
-/// What the other workers know about one local worker of one chain.
-struct Peer {
-    /// "The chain may hold something this worker has not read."
-    ///
-    /// Set (swap to `true`) by senders after their send; cleared (swap to `false`) by the
-    /// worker before it reads, when it finds it set. Both are `AcqRel` read-modify-writes:
-    /// the clear acquires the sends released by the sets it observes. The worker's `wake`
-    /// registration is released by a no-op read-modify-write right after it, in `join`, so
-    /// every set after that acquires it.
-    pending: AtomicBool,
-    /// The worker's wake function, set once when it joins.
-    wake: OnceLock<Wake>,
-}
-
 /// One progress channel's chain, shared by the local workers.
 struct Slot<K: Ord + Clone + Send + Sync> {
     chain: Chain<Batch<K>>,
     /// Readers registered when the chain was created, taken by each worker as it joins.
     readers: Mutex<Vec<Option<Reader<Batch<K>>>>>,
-    /// Indexed by local worker; padded, as each flag is written by every sender.
-    peers: Box<[CachePadded<Peer>]>,
+    /// Indexed by local worker: whether the worker may have news (see the crate docs).
+    bells: Doorbells,
+    /// Indexed by local worker: how to wake it, set once when it joins.
+    wakes: Box<[OnceLock<Wake>]>,
 }
 
 impl<K: Ord + Clone + Send + Sync> Slot<K> {
@@ -72,14 +59,8 @@ impl<K: Ord + Clone + Send + Sync> Slot<K> {
         Slot {
             chain,
             readers: Mutex::new(readers.into_iter().map(Some).collect()),
-            peers: (0..threads)
-                .map(|_| {
-                    CachePadded::new(Peer {
-                        pending: AtomicBool::new(false),
-                        wake: OnceLock::new(),
-                    })
-                })
-                .collect(),
+            bells: Doorbells::new(threads),
+            wakes: (0..threads).map(|_| OnceLock::new()).collect(),
         }
     }
 }
@@ -178,13 +159,11 @@ impl Rendezvous {
         let reader = slot.readers.lock().expect("progress readers poisoned")[local].take();
         let reader = reader
             .unwrap_or_else(|| panic!("worker {worker} joined progress channel {channel} twice"));
-        if slot.peers[local].wake.set(Box::new(wake)).is_err() {
+        if slot.wakes[local].set(Box::new(wake)).is_err() {
             unreachable!("the reader was still there, so nobody registered a wake function");
         }
-        // AcqRel read-modify-write that leaves the flag as it is: releases the registration
-        // above to every sender whose swap comes later in the flag's modification order.
-        // `recv` skips its clear when the flag reads clear, so it cannot be the one to.
-        slot.peers[local].pending.fetch_or(false, Ordering::AcqRel);
+        // Every sender that rings this worker's bell from now on finds the registration.
+        slot.bells.publish(local);
         Endpoint {
             reader,
             slot,
@@ -192,6 +171,7 @@ impl Rendezvous {
             channel,
             rendezvous: Arc::clone(self),
             scratch: Batch::new(),
+            received: Batch::new(),
         }
     }
 
@@ -224,8 +204,11 @@ pub struct Endpoint<K: Ord + Clone + Send + Sync + 'static> {
     local: usize,
     channel: usize,
     rendezvous: Arc<Rendezvous>,
-    /// Reused for every send; the chain leaves its allocation with us when it merges in place.
+    /// Reused for every send; the chain leaves an allocation with us in exchange.
     scratch: Batch<K>,
+    /// What this worker has folded and not yet handed to `recv`'s caller: a send reads
+    /// back what is new (its own updates included) in the same critical section.
+    received: Batch<K>,
 }
 
 impl<K: Ord + Clone + Send + Sync + 'static> Endpoint<K> {
@@ -276,47 +259,48 @@ impl<K: Ord + Clone + Send + Sync + 'static> Endpoint<K> {
         self.publish();
     }
 
-    /// Sends the consolidated `scratch` (leaving it empty) and wakes the other workers.
+    /// Sends the consolidated `scratch` (leaving it empty), reads back what is new, and
+    /// wakes the other workers that may not know of it.
     fn publish(&mut self) {
         if self.scratch.updates().is_empty() {
             return;
         }
-        self.slot.chain.send_from(&mut self.scratch);
-        for (index, peer) in self.slot.peers.iter().enumerate() {
-            // AcqRel: releases the send above to the clear that observes this set; acquires
-            // the wake registration released by a clear this set observes.
-            if index != self.local && !peer.pending.swap(true, Ordering::AcqRel) {
-                if let Some(wake) = peer.wake.get() {
-                    wake();
-                }
+        self.reader
+            .send_and_recv(&mut self.scratch, &mut self.received);
+        let wakes = &self.slot.wakes;
+        self.slot.bells.ring_others(self.local, |worker| {
+            if let Some(wake) = wakes[worker].get() {
+                wake();
             }
-        }
+        });
     }
 
-    /// Hands each new atom of the chain, as a consolidated slice of updates, to `logic`.
+    /// Hands everything new, as one consolidated slice of updates, to `logic`.
     ///
     /// Returns true if there was anything new. Every update sent by any local worker since
     /// the chain was created is handed over exactly once, though updates sent by different
     /// workers (or in different sends) may arrive merged and cancelled against one another.
+    /// What this worker sent is read back by its send; it arrives here with the rest.
+    /// `logic` runs after the chain's lock is released.
     pub fn recv(&mut self, mut logic: impl FnMut(&[(K, i64)])) -> bool {
-        // AcqRel: see `Peer::pending`. Clear before reading, so that a send we do not see
-        // finds the flag clear and wakes us. A flag that reads clear (acquire, pairing with
-        // the sets as the swap would) needs no write: most receives find nothing new, and
-        // the write would pull the line away from the senders.
-        let pending = &self.slot.peers[self.local].pending;
-        if pending.load(Ordering::Acquire) {
-            pending.swap(false, Ordering::AcqRel);
+        // Answer before reading, so that a send we do not see finds the bell silent and
+        // wakes us.
+        self.slot.bells.answer(self.local);
+        self.reader.recv(&mut self.received);
+        if self.received.updates().is_empty() {
+            return false;
         }
-        self.reader.recv_with(|batch| logic(batch.updates()))
+        // NOTE: after the chain's lock is released: `logic` may take its time.
+        logic(self.received.updates());
+        self.received.clear();
+        true
     }
 }
 
 impl<K: Ord + Clone + Send + Sync + 'static> Drop for Endpoint<K> {
     fn drop(&mut self) {
-        // Leave the flag set forever, so that senders never call our wake function again.
-        self.slot.peers[self.local]
-            .pending
-            .store(true, Ordering::Release);
+        // Senders never call our wake function again.
+        self.slot.bells.retire(self.local);
         self.rendezvous.leave(self.channel);
     }
 }
