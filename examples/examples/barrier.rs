@@ -7,7 +7,14 @@
 //! ```text
 //! cargo run --release -p examples --example barrier --features chain-progress -- --rounds 200000 -w 2
 //! ```
+//!
+//! Besides the time, every run counts the heap allocations (and bytes) its worker threads make
+//! while the rounds run, with a counting global allocator (per-thread counters: no shared line,
+//! the same small cost for both media). `--count-folds` also counts, through timely's progress
+//! log, the progress receipts ("atoms": one per message with stock, one per chain receive) and
+//! the updates each worker folds; logging costs time, so such a run's time is not comparable.
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Instant;
@@ -17,6 +24,7 @@ use timely::container::CapacityContainerBuilder;
 use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::operator::Operator;
 use timely::dataflow::operators::{ConnectLoop, Feedback};
+use timely::logging::TimelyProgressEventBuilder;
 
 use examples::{
     emit_checksum, emit_metric, emit_run_info, fail, medium, thread_context_switches, WorkerArgs,
@@ -31,14 +39,70 @@ struct Cli {
           value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
     rounds: u64,
 
+    /// Also count the progress receipts and updates each worker folds (slows the run).
+    #[arg(long)]
+    count_folds: bool,
+
     #[command(flatten)]
     workers: WorkerArgs,
+}
+
+/// Counts the allocations, and bytes allocated, of each thread.
+struct Counting;
+
+thread_local! {
+    /// (allocations, bytes) made by this thread; no destructor, so usable at any time.
+    static ALLOCATED: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+}
+
+fn count_allocation(bytes: usize) {
+    ALLOCATED.with(|c| {
+        let (n, b) = c.get();
+        c.set((n + 1, b + bytes as u64));
+    });
+}
+
+// SAFETY: every method forwards its arguments unchanged to the system allocator, which
+// upholds `GlobalAlloc`'s contract; the counting touches only a thread-local `Cell`.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count_allocation(layout.size());
+        // SAFETY: forwarded unchanged (see the impl).
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count_allocation(layout.size());
+        // SAFETY: forwarded unchanged (see the impl).
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded unchanged (see the impl).
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count_allocation(new_size);
+        // SAFETY: forwarded unchanged (see the impl).
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// What one worker counted while the rounds ran.
+#[derive(Default, Clone, Copy)]
+struct Counts {
+    allocations: u64,
+    bytes: u64,
+    receipts: u64,
+    updates: u64,
 }
 
 fn main() {
     let cli = Cli::parse();
     emit_run_info();
     let rounds = cli.rounds;
+    let count_folds = cli.count_folds;
     println!(
         "barrier: {} rounds, {} workers, medium {}",
         rounds,
@@ -50,6 +114,21 @@ fn main() {
         // How many times this worker moved its capability forward.
         let advanced = Rc::new(Cell::new(0u64));
         let counter = Rc::clone(&advanced);
+        // (receipts, updates) this worker's progress log saw it receive.
+        let folds = Rc::new(Cell::new((0u64, 0u64)));
+        if count_folds {
+            let folds = Rc::clone(&folds);
+            worker.log_register().expect("workers log").insert::<TimelyProgressEventBuilder<u64>, _>(
+                &format!("timely/progress/{}", std::any::type_name::<u64>()),
+                move |_time, batch| {
+                    for (_, event) in batch.iter().flatten().filter(|(_, e)| !e.is_send) {
+                        let (receipts, updates) = folds.get();
+                        let n = (event.messages.len() + event.internal.len()) as u64;
+                        folds.set((receipts + 1, updates + n));
+                    }
+                },
+            );
+        }
 
         worker.dataflow::<u64, _, _>(move |scope| {
             let (handle, cycle) = scope.feedback::<Vec<()>>(1);
@@ -84,25 +163,43 @@ fn main() {
 
         timely::synchronization::Barrier::new(worker).wait();
         let switches = thread_context_switches();
+        let (allocations, bytes) = ALLOCATED.with(Cell::get);
+        let folded = folds.get();
         let start = Instant::now();
         // As timely's own worker loop does: poll for `idle_spin`, then park until woken.
         while worker.step_or_park(None) {}
         let seconds = start.elapsed().as_secs_f64();
+        let (allocations_end, bytes_end) = ALLOCATED.with(Cell::get);
         let switches = thread_context_switches()
             .zip(switches)
             .map(|(end, start)| end - start);
-        (seconds, advanced.get(), switches)
+        if let Some(mut register) = worker.log_register() {
+            // Flushes the progress log into `folds`.
+            register.remove(&format!("timely/progress/{}", std::any::type_name::<u64>()));
+        }
+        let counts = Counts {
+            allocations: allocations_end - allocations,
+            bytes: bytes_end - bytes,
+            receipts: folds.get().0 - folded.0,
+            updates: folds.get().1 - folded.1,
+        };
+        (seconds, advanced.get(), switches, counts)
     })
     .unwrap_or_else(|e| fail(format!("could not start the workers: {e}")));
 
     let mut seconds = 0.0f64;
     let mut total_rounds = 0u64;
     let mut switches = Some(0u64);
+    let mut counts = Counts::default();
     for result in guards.join() {
-        let (s, r, c) = result.unwrap_or_else(|e| fail(format!("a worker failed: {e}")));
+        let (s, r, c, n) = result.unwrap_or_else(|e| fail(format!("a worker failed: {e}")));
         seconds = seconds.max(s);
         total_rounds += r;
         switches = switches.zip(c).map(|(a, b)| a + b);
+        counts.allocations += n.allocations;
+        counts.bytes += n.bytes;
+        counts.receipts += n.receipts;
+        counts.updates += n.updates;
     }
     if total_rounds != rounds * cli.workers.count() as u64 {
         fail(format!(
@@ -125,6 +222,14 @@ fn main() {
             "switches_per_1k_rounds",
             switches as f64 * 1000.0 / rounds as f64,
         );
+    }
+    // Totals over all workers, while the rounds ran; per round they include warm-up, so
+    // `scripts/counts` takes differences between two round counts.
+    emit_metric("worker_allocations", counts.allocations as f64);
+    emit_metric("worker_bytes_allocated", counts.bytes as f64);
+    if count_folds {
+        emit_metric("progress_receipts", counts.receipts as f64);
+        emit_metric("progress_updates_folded", counts.updates as f64);
     }
     emit_checksum(examples::hash64(&(rounds, total_rounds)));
 }
