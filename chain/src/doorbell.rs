@@ -74,6 +74,31 @@ impl Doorbells {
         }
     }
 
+    /// After a send: rings reader `reader`'s bell if it is silent; true if this call started
+    /// it (the caller should then wake the reader).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let bells = chain::Doorbells::new(1);
+    /// assert!(bells.ring(0));
+    /// assert!(!bells.ring(0)); // rings already: its reader will answer it
+    /// assert!(bells.answer(0));
+    /// assert!(bells.ring(0));
+    /// ```
+    pub fn ring(&self, reader: usize) -> bool {
+        // SeqCst: orders the caller's send before the load below (see the type's docs).
+        fence(Ordering::SeqCst);
+        let bell = &self.bells[reader];
+        !bell.load(Ordering::Acquire) && !bell.swap(true, Ordering::AcqRel)
+    }
+
+    /// Whether reader `reader`'s bell rings: some send since its last answer may be new to
+    /// it. Writes nothing.
+    pub fn rings(&self, reader: usize) -> bool {
+        self.bells[reader].load(Ordering::Acquire)
+    }
+
     /// Before reader `me` reads the chain: silences its bell if it rings; true if it rang.
     pub fn answer(&self, me: usize) -> bool {
         let bell = &self.bells[me];

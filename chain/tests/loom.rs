@@ -211,3 +211,43 @@ fn walker_races_absorption() {
         assert_eq!((front_total, middle_total, total(&mut laggard)), (7, 7, 7));
     });
 }
+
+/// The progress adapter's two levels: a bell per (channel, worker), and a bell per worker
+/// that a worker answers when it polls, before it looks at its channels' bells. The worker's
+/// bell rings at the start (a ring it has not polled yet), so the sender that starts the
+/// channel's bell may skip waking the worker only if the worker's poll will list the channel.
+#[test]
+fn two_level_doorbells_lose_no_wakeup() {
+    loom::model(|| {
+        let (chain, mut readers) = Chain::<u64>::with_readers(2);
+        let mut receiver = readers.pop().unwrap();
+        let mut sender = readers.pop().unwrap();
+        let channel = Arc::new(Doorbells::new(2));
+        let workers = Arc::new(Doorbells::new(2));
+        workers.ring(1);
+        let woken = Arc::new(AtomicBool::new(false));
+        let worker = {
+            let (channel, workers, woken) = (channel.clone(), workers.clone(), woken.clone());
+            thread::spawn(move || {
+                sender.send_and_recv(&mut 1, &mut 0);
+                channel.ring_others(0, |w| {
+                    if workers.ring(w) {
+                        woken.store(true, Ordering::Relaxed);
+                    }
+                });
+            })
+        };
+        // The poll: answer the worker's bell, then receive on the channels whose bells ring.
+        let mut seen = 0;
+        if workers.answer(1) && channel.rings(1) {
+            channel.answer(1);
+            seen = total(&mut receiver);
+        }
+        worker.join().unwrap();
+        assert!(
+            seen == 1 || woken.load(Ordering::Relaxed),
+            "the worker missed the send and nobody woke it"
+        );
+        drop(chain);
+    });
+}

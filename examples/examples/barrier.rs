@@ -118,16 +118,19 @@ fn main() {
         let folds = Rc::new(Cell::new((0u64, 0u64)));
         if count_folds {
             let folds = Rc::clone(&folds);
-            worker.log_register().expect("workers log").insert::<TimelyProgressEventBuilder<u64>, _>(
-                &format!("timely/progress/{}", std::any::type_name::<u64>()),
-                move |_time, batch| {
-                    for (_, event) in batch.iter().flatten().filter(|(_, e)| !e.is_send) {
-                        let (receipts, updates) = folds.get();
-                        let n = (event.messages.len() + event.internal.len()) as u64;
-                        folds.set((receipts + 1, updates + n));
-                    }
-                },
-            );
+            worker
+                .log_register()
+                .expect("workers log")
+                .insert::<TimelyProgressEventBuilder<u64>, _>(
+                    &format!("timely/progress/{}", std::any::type_name::<u64>()),
+                    move |_time, batch| {
+                        for (_, event) in batch.iter().flatten().filter(|(_, e)| !e.is_send) {
+                            let (receipts, updates) = folds.get();
+                            let n = (event.messages.len() + event.internal.len()) as u64;
+                            folds.set((receipts + 1, updates + n));
+                        }
+                    },
+                );
         }
 
         worker.dataflow::<u64, _, _>(move |scope| {

@@ -25,8 +25,8 @@ static LIVE: AtomicUsize = AtomicUsize::new(0);
 /// use progcaster_chain::{live_chains, Rendezvous};
 /// let before = live_chains();
 /// let rendezvous = Rendezvous::new(2);
-/// let a = rendezvous.join::<u64>(0, 0, || ());
-/// let b = rendezvous.join::<u64>(0, 1, || ());
+/// let a = rendezvous.join::<u64>(0, 0);
+/// let b = rendezvous.join::<u64>(0, 1);
 /// assert!(live_chains() >= before + 1);
 /// drop((a, b));
 /// # assert_eq!(rendezvous.channels(), 0);
@@ -44,10 +44,9 @@ struct Slot<K: Ord + Clone + Send + Sync> {
     chain: Chain<Batch<K>>,
     /// Readers registered when the chain was created, taken by each worker as it joins.
     readers: Mutex<Vec<Option<Reader<Batch<K>>>>>,
-    /// Indexed by local worker: whether the worker may have news (see the crate docs).
-    bells: Doorbells,
-    /// Indexed by local worker: how to wake it, set once when it joins.
-    wakes: Box<[OnceLock<Wake>]>,
+    /// Indexed by local worker: whether the worker may have news on this channel (see the
+    /// crate docs). Shared with the workers' lists of channels to poll.
+    bells: Arc<Doorbells>,
 }
 
 impl<K: Ord + Clone + Send + Sync> Slot<K> {
@@ -59,8 +58,7 @@ impl<K: Ord + Clone + Send + Sync> Slot<K> {
         Slot {
             chain,
             readers: Mutex::new(readers.into_iter().map(Some).collect()),
-            bells: Doorbells::new(threads),
-            wakes: (0..threads).map(|_| OnceLock::new()).collect(),
+            bells: Arc::new(Doorbells::new(threads)),
         }
     }
 }
@@ -87,6 +85,13 @@ struct Entry {
 pub struct Rendezvous {
     threads: usize,
     slots: Mutex<HashMap<usize, Entry>>,
+    /// Indexed by local worker: whether some channel's bell of the worker started ringing
+    /// since it last polled.
+    bells: Doorbells,
+    /// Indexed by local worker: how to make it poll (unpark its thread), set once.
+    wakes: Box<[OnceLock<Wake>]>,
+    /// Indexed by local worker: the channels it joined, with their bells, to poll.
+    joined: Box<[Mutex<Vec<(usize, Arc<Doorbells>)>>]>,
 }
 
 impl fmt::Debug for Rendezvous {
@@ -108,6 +113,9 @@ impl Rendezvous {
         Arc::new(Rendezvous {
             threads,
             slots: Mutex::new(HashMap::new()),
+            bells: Doorbells::new(threads),
+            wakes: (0..threads).map(|_| OnceLock::new()).collect(),
+            joined: (0..threads).map(|_| Mutex::new(Vec::new())).collect(),
         })
     }
 
@@ -121,23 +129,73 @@ impl Rendezvous {
         self.lock().len()
     }
 
+    /// Registers how to make worker `worker` (a global index) call [`poll`](Self::poll) soon,
+    /// typically by unparking its thread. Only the first registration of a worker counts.
+    ///
+    /// `wake` is called from other workers' threads, at most once between two polls of the
+    /// worker that find news.
+    pub fn set_wake(&self, worker: usize, wake: impl Fn() + Send + Sync + 'static) {
+        let local = worker % self.threads;
+        if self.wakes[local].set(Box::new(wake)).is_ok() {
+            // Every sender that starts this worker's bell from now on finds the registration.
+            self.bells.publish(local);
+        }
+    }
+
+    /// Appends to `news` the channels on which worker `worker` may have something new to
+    /// [`recv`](Endpoint::recv); true if it looked (its bell rang since its last look).
+    ///
+    /// Cheap when there is nothing new: one load of a flag only this worker's senders write.
+    /// A worker should poll whenever it looks for work, and receive on every channel listed.
+    ///
+    /// # Examples
+    /// ```
+    /// let rendezvous = progcaster_chain::Rendezvous::new(2);
+    /// let mut a = rendezvous.join::<u8>(7, 0);
+    /// let _b = rendezvous.join::<u8>(7, 1);
+    /// let mut news = Vec::new();
+    /// assert!(!rendezvous.poll(1, &mut news));
+    /// a.send([(1, 1)]);
+    /// assert!(rendezvous.poll(1, &mut news));
+    /// assert_eq!(news, vec![7]);
+    /// ```
+    pub fn poll(&self, worker: usize, news: &mut Vec<usize>) -> bool {
+        let local = worker % self.threads;
+        if !self.bells.answer(local) {
+            return false;
+        }
+        let joined = self.joined[local].lock().expect("joined channels poisoned");
+        for (channel, bells) in joined.iter() {
+            if bells.rings(local) {
+                news.push(*channel);
+            }
+        }
+        true
+    }
+
+    /// Rings worker `local`'s bell after one of its channels' bells started ringing, and
+    /// wakes it if this started the worker's bell.
+    fn ring(&self, local: usize) {
+        // NOTE: `ring` fences first, ordering the channel's bell before the worker's, against
+        // `poll`, which answers the worker's bell before it looks at the channels' bells.
+        if self.bells.ring(local) {
+            if let Some(wake) = self.wakes[local].get() {
+                wake();
+            }
+        }
+    }
+
     /// Joins the chain of progress channel `channel` as worker `worker` (a global index).
     ///
     /// The first local worker to join creates the chain, with one reader for every local
     /// worker: a worker that joins later still receives everything sent since the creation.
-    /// `wake` is called, from another worker's thread, when this worker has something new to
-    /// read and is not already known to be about to look; it should schedule a call to
-    /// [`Endpoint::recv`] and unpark the worker's thread.
+    /// From now on [`poll`](Self::poll) lists `channel` for this worker when another worker
+    /// sent on it since this worker's last [`Endpoint::recv`].
     ///
     /// # Panics
     /// If the worker already joined this channel, or if the channel was joined with another
     /// key type.
-    pub fn join<K>(
-        self: &Arc<Self>,
-        channel: usize,
-        worker: usize,
-        wake: impl Fn() + Send + Sync + 'static,
-    ) -> Endpoint<K>
+    pub fn join<K>(self: &Arc<Self>, channel: usize, worker: usize) -> Endpoint<K>
     where
         K: Ord + Clone + Send + Sync + 'static,
     {
@@ -159,11 +217,10 @@ impl Rendezvous {
         let reader = slot.readers.lock().expect("progress readers poisoned")[local].take();
         let reader = reader
             .unwrap_or_else(|| panic!("worker {worker} joined progress channel {channel} twice"));
-        if slot.wakes[local].set(Box::new(wake)).is_err() {
-            unreachable!("the reader was still there, so nobody registered a wake function");
-        }
-        // Every sender that rings this worker's bell from now on finds the registration.
-        slot.bells.publish(local);
+        self.joined[local]
+            .lock()
+            .expect("joined channels poisoned")
+            .push((channel, Arc::clone(&slot.bells)));
         Endpoint {
             reader,
             slot,
@@ -175,8 +232,13 @@ impl Rendezvous {
         }
     }
 
-    /// Records that a local worker dropped its endpoint of `channel`; the last one frees it.
-    fn leave(&self, channel: usize) {
+    /// Records that local worker `local` dropped its endpoint of `channel`; the last local
+    /// worker to leave frees the chain.
+    fn leave(&self, channel: usize, local: usize) {
+        self.joined[local]
+            .lock()
+            .expect("joined channels poisoned")
+            .retain(|(joined, _)| *joined != channel);
         let mut slots = self.lock();
         if let Some(entry) = slots.get_mut(&channel) {
             entry.left += 1;
@@ -214,9 +276,11 @@ pub struct Endpoint<K: Ord + Clone + Send + Sync + 'static> {
 impl<K: Ord + Clone + Send + Sync + 'static> Endpoint<K> {
     /// Sends `updates` to every local worker, this one included.
     ///
-    /// The updates are consolidated, merged into the chain, and the other local workers are
-    /// woken if they had nothing pending. Nothing happens if they consolidate to nothing.
-    /// The caller must arrange for its own worker to call [`recv`](Self::recv) later.
+    /// The updates are consolidated, merged into the chain (and what is new read back for
+    /// this worker's next [`recv`](Self::recv)), and the other local workers' bells rung;
+    /// a worker whose bells were all silent is woken. Nothing happens if the updates
+    /// consolidate to nothing. The caller must arrange for its own worker to call
+    /// [`recv`](Self::recv) later.
     ///
     /// # Examples
     /// ```
@@ -224,9 +288,10 @@ impl<K: Ord + Clone + Send + Sync + 'static> Endpoint<K> {
     /// use std::sync::Arc;
     /// let rendezvous = progcaster_chain::Rendezvous::new(2);
     /// let woken = Arc::new(AtomicUsize::new(0));
-    /// let mut a = rendezvous.join::<&str>(7, 0, || ());
     /// let counter = Arc::clone(&woken);
-    /// let mut b = rendezvous.join::<&str>(7, 1, move || { counter.fetch_add(1, SeqCst); });
+    /// rendezvous.set_wake(1, move || { counter.fetch_add(1, SeqCst); });
+    /// let mut a = rendezvous.join::<&str>(7, 0);
+    /// let mut b = rendezvous.join::<&str>(7, 1);
     /// a.send([("x", 1), ("y", 2)]);
     /// a.send([("x", -1)]);
     /// assert_eq!(woken.load(SeqCst), 1); // woken once: the second send found it pending
@@ -248,7 +313,7 @@ impl<K: Ord + Clone + Send + Sync + 'static> Endpoint<K> {
     /// # Examples
     /// ```
     /// let rendezvous = progcaster_chain::Rendezvous::new(1);
-    /// let mut a = rendezvous.join::<u32>(0, 0, || ());
+    /// let mut a = rendezvous.join::<u32>(0, 0);
     /// a.send_consolidated([(1, 1), (5, -1)]);
     /// let mut seen = Vec::new();
     /// a.recv(|updates| seen.extend_from_slice(updates));
@@ -267,12 +332,10 @@ impl<K: Ord + Clone + Send + Sync + 'static> Endpoint<K> {
         }
         self.reader
             .send_and_recv(&mut self.scratch, &mut self.received);
-        let wakes = &self.slot.wakes;
-        self.slot.bells.ring_others(self.local, |worker| {
-            if let Some(wake) = wakes[worker].get() {
-                wake();
-            }
-        });
+        let rendezvous = &self.rendezvous;
+        self.slot
+            .bells
+            .ring_others(self.local, |worker| rendezvous.ring(worker));
     }
 
     /// Hands everything new, as one consolidated slice of updates, to `logic`.
@@ -299,8 +362,8 @@ impl<K: Ord + Clone + Send + Sync + 'static> Endpoint<K> {
 
 impl<K: Ord + Clone + Send + Sync + 'static> Drop for Endpoint<K> {
     fn drop(&mut self) {
-        // Senders never call our wake function again.
+        // Senders never ring this worker for this channel again.
         self.slot.bells.retire(self.local);
-        self.rendezvous.leave(self.channel);
+        self.rendezvous.leave(self.channel, self.local);
     }
 }

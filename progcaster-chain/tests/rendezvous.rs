@@ -53,13 +53,13 @@ fn medium_values() {
 fn late_joiner_sees_everything_sent_before() {
     let _serial = serial();
     let rendezvous = Rendezvous::new(3);
-    let mut first = rendezvous.join::<u32>(5, 0, || ());
+    let mut first = rendezvous.join::<u32>(5, 0);
     first.send([(1, 1), (2, 1)]);
     first.send([(1, -1), (3, 4)]);
     // Workers 1 and 2 arrive only now.
-    let mut second = rendezvous.join::<u32>(5, 1, || ());
+    let mut second = rendezvous.join::<u32>(5, 1);
     first.send([(4, 1)]);
-    let mut third = rendezvous.join::<u32>(5, 2, || ());
+    let mut third = rendezvous.join::<u32>(5, 2);
     let expected = vec![(2, 1), (3, 4), (4, 1)];
     assert_eq!(collect(&mut second), expected);
     assert_eq!(collect(&mut third), expected);
@@ -72,31 +72,50 @@ fn late_joiner_sees_everything_sent_before() {
 }
 
 #[test]
-fn wakes_only_from_empty_to_pending() {
+fn wakes_only_from_silent_to_ringing() {
     let _serial = serial();
     let rendezvous = Rendezvous::new(2);
     let woken = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&woken);
-    let mut sender = rendezvous.join::<u8>(0, 2, || ()); // worker 2 is local index 0
-    let mut receiver = rendezvous.join::<u8>(0, 3, move || {
+    rendezvous.set_wake(3, move || {
         counter.fetch_add(1, SeqCst);
     });
+    let mut sender = rendezvous.join::<u8>(0, 2); // worker 2 is local index 0
+    let mut receiver = rendezvous.join::<u8>(0, 3);
+    let mut other_sender = rendezvous.join::<u8>(1, 2);
+    let mut other_receiver = rendezvous.join::<u8>(1, 3);
+    let mut news = Vec::new();
     for round in 0..5 {
         sender.send([(round, 1)]);
         sender.send([(round, 1)]);
+        other_sender.send([(round, 1)]);
         assert_eq!(
             woken.load(SeqCst),
             round as usize + 1,
-            "one wake per pending period"
+            "one wake per worker per poll, however many sends and channels"
         );
+        assert!(rendezvous.poll(3, &mut news));
+        news.sort();
+        assert_eq!(news, vec![0, 1], "both channels listed");
+        news.clear();
+        assert!(!rendezvous.poll(3, &mut news), "nothing new since the poll");
         assert_eq!(collect(&mut receiver), vec![(round, 2)]);
-        // The receiver's flag is clear again: an empty send would wake it, so it must not
-        // send (the next round's count, or the last assertion, would show the extra wake).
+        assert_eq!(collect(&mut other_receiver), vec![(round, 1)]);
+        // The receiver's bells are silent again: an empty send would wake it, so it must
+        // not send (the next round's count, or the last assertion, would show the extra wake).
         sender.send([]);
     }
-    // A receiver's own sends do not wake it; the caller schedules itself.
+    // A worker's own sends do not wake it; the caller schedules itself.
     receiver.send([(9, 1)]);
     assert_eq!(woken.load(SeqCst), 5);
+    assert!(!rendezvous.poll(3, &mut news));
+    // A channel the worker left is no longer listed, and no longer rings it.
+    drop(other_receiver);
+    other_sender.send([(1, 1)]);
+    assert_eq!(woken.load(SeqCst), 5);
+    sender.send([(1, 1)]);
+    assert!(rendezvous.poll(3, &mut news));
+    assert_eq!(news, vec![0]);
 }
 
 #[test]
@@ -104,9 +123,9 @@ fn chains_reclaimed_after_last_local_worker_leaves() {
     let _serial = serial();
     let before = live_chains();
     let rendezvous = Rendezvous::new(2);
-    let a0 = rendezvous.join::<u64>(0, 0, || ());
-    let a1 = rendezvous.join::<u64>(1, 0, || ());
-    let b0 = rendezvous.join::<u64>(0, 1, || ());
+    let a0 = rendezvous.join::<u64>(0, 0);
+    let a1 = rendezvous.join::<u64>(1, 0);
+    let b0 = rendezvous.join::<u64>(0, 1);
     assert_eq!(live_chains(), before + 2);
     assert_eq!(rendezvous.channels(), 2);
     drop(a0);
@@ -136,31 +155,52 @@ fn no_lost_wakeups_under_contention() {
             let start = Arc::clone(&start);
             std::thread::spawn(move || {
                 let me = std::thread::current();
-                let mut endpoint = rendezvous.join::<u64>(11, index, move || me.unpark());
+                rendezvous.set_wake(index, move || me.unpark());
+                // Two channels: the worker's bell must cover both.
+                let mut endpoints = [
+                    rendezvous.join::<u64>(11, index),
+                    rendezvous.join::<u64>(12, index),
+                ];
                 start.wait();
-                let mut total = 0i64;
+                let total = std::cell::Cell::new(0i64);
+                let add = |updates: &[(u64, i64)]| {
+                    total.set(total.get() + updates.iter().map(|(_, d)| d).sum::<i64>());
+                };
+                let mut news = Vec::new();
                 for round in 0..SENDS {
                     // Only additions, so that a reader's running total never overshoots.
+                    let endpoint = &mut endpoints[round as usize % 2];
                     endpoint.send([(index as u64, 1), (100 + round as u64 % 3, 1)]);
                     endpoint.send([(index as u64, 1)]);
-                    endpoint.recv(|updates| total += updates.iter().map(|(_, d)| d).sum::<i64>());
-                }
-                let expected = 3 * SENDS * THREADS as i64;
-                while total < expected {
-                    if !endpoint
-                        .recv(|updates| total += updates.iter().map(|(_, d)| d).sum::<i64>())
-                    {
-                        // Only a wake (or a rare spurious unpark) ends this park early; a
-                        // lost wakeup shows as a park that runs to its timeout.
-                        let parked = Instant::now();
-                        std::thread::park_timeout(Duration::from_secs(10));
-                        assert!(
-                            parked.elapsed() < Duration::from_secs(9),
-                            "lost wakeup: {total} of {expected}"
-                        );
+                    // A worker schedules itself after a send, as timely does.
+                    endpoint.recv(add);
+                    // Others' news only through the poll, as timely's worker loop does.
+                    if round % 7 == 0 && rendezvous.poll(index, &mut news) {
+                        for channel in news.drain(..) {
+                            endpoints[channel - 11].recv(add);
+                        }
                     }
                 }
-                assert_eq!(total, expected);
+                let expected = 3 * SENDS * THREADS as i64;
+                loop {
+                    if rendezvous.poll(index, &mut news) {
+                        for channel in news.drain(..) {
+                            endpoints[channel - 11].recv(add);
+                        }
+                        continue;
+                    }
+                    if total.get() == expected {
+                        break;
+                    }
+                    // Only a wake (or a rare spurious unpark) ends this park early; a lost
+                    // wakeup shows as a park that runs to its timeout.
+                    let parked = Instant::now();
+                    std::thread::park_timeout(Duration::from_secs(10));
+                    assert!(
+                        parked.elapsed() < Duration::from_secs(9),
+                        "lost wakeup: a worker slept with news it was never told of"
+                    );
+                }
             })
         })
         .collect();
@@ -173,20 +213,20 @@ fn no_lost_wakeups_under_contention() {
 fn misuse_panics_without_poisoning_the_rendezvous() {
     let _serial = serial();
     let rendezvous = Rendezvous::new(2);
-    let _first = rendezvous.join::<u8>(3, 0, || ());
+    let _first = rendezvous.join::<u8>(3, 0);
     let twice = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        rendezvous.join::<u8>(3, 0, || ());
+        rendezvous.join::<u8>(3, 0);
     }));
     assert!(twice.is_err(), "joining twice must panic");
     let other_type = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        rendezvous.join::<u16>(3, 1, || ());
+        rendezvous.join::<u16>(3, 1);
     }));
     assert!(
         other_type.is_err(),
         "joining at another key type must panic"
     );
     // The rendezvous still works.
-    let mut second = rendezvous.join::<u8>(3, 1, || ());
+    let mut second = rendezvous.join::<u8>(3, 1);
     assert!(!second.recv(|_| ()));
     assert_eq!(rendezvous.channels(), 1);
 }
@@ -195,8 +235,8 @@ fn misuse_panics_without_poisoning_the_rendezvous() {
 fn send_consolidated_delivers_like_send() {
     let _serial = serial();
     let rendezvous = Rendezvous::new(2);
-    let mut a = rendezvous.join::<u32>(4, 0, || ());
-    let mut b = rendezvous.join::<u32>(4, 1, || ());
+    let mut a = rendezvous.join::<u32>(4, 0);
+    let mut b = rendezvous.join::<u32>(4, 1);
     a.send_consolidated([(1, 1), (3, 2)]);
     a.send([(3, -2), (7, 1)]);
     assert_eq!(collect(&mut b), vec![(1, 1), (7, 1)]);
@@ -207,6 +247,6 @@ fn send_consolidated_delivers_like_send() {
 #[should_panic(expected = "not consolidated")]
 fn send_consolidated_checks_its_input_in_debug_builds() {
     let rendezvous = Rendezvous::new(1);
-    let mut a = rendezvous.join::<u32>(0, 0, || ());
+    let mut a = rendezvous.join::<u32>(0, 0);
     a.send_consolidated([(3, 1), (1, 1)]);
 }

@@ -12,8 +12,8 @@ fn records_creation_and_what_the_chain_did() {
     std::env::set_var(TRACE_VAR, &path);
 
     let rendezvous = Rendezvous::new(2);
-    let mut a = rendezvous.join::<u32>(0, 0, || ());
-    let mut b = rendezvous.join::<u32>(0, 1, || ());
+    let mut a = rendezvous.join::<u32>(0, 0);
+    let mut b = rendezvous.join::<u32>(0, 1);
     a.send([(1, 1)]); // both readers pin the first node: appends
     a.send([(2, 1)]); // nobody has read the new node: merges in place
     assert!(b.recv(|_| ()));
