@@ -39,6 +39,9 @@ pub fn live_chains() -> usize {
 /// How to make a parked worker look at its chains again.
 type Wake = Box<dyn Fn() + Send + Sync>;
 
+/// The channels a worker joined, each with the chain's bells, for its polls.
+type Joined = Mutex<Vec<(usize, Arc<Doorbells>)>>;
+
 /// One progress channel's chain, shared by the local workers.
 struct Slot<K: Ord + Clone + Send + Sync> {
     chain: Chain<Batch<K>>,
@@ -91,7 +94,7 @@ pub struct Rendezvous {
     /// Indexed by local worker: how to make it poll (unpark its thread), set once.
     wakes: Box<[OnceLock<Wake>]>,
     /// Indexed by local worker: the channels it joined, with their bells, to poll.
-    joined: Box<[Mutex<Vec<(usize, Arc<Doorbells>)>>]>,
+    joined: Box<[Joined]>,
 }
 
 impl fmt::Debug for Rendezvous {
