@@ -2,10 +2,11 @@
 //! per writer; readers sweep all), both from the `chain` crate.
 //!
 //! A send converts the worker's consolidated batch into the endpoint's reusable
-//! [`Batch`] scratch buffer and hands it to `Chain::send_from`, so an in-place send
-//! keeps the buffer and allocates nothing. A receive walks the new atoms with
-//! `recv_with`, counting atoms and updates, and clones each update into the reader's
-//! accumulator (readers share atoms, so they cannot take them).
+//! [`Batch`] scratch buffer and hands it to `Chain::send_from`, which keeps it (merging in
+//! place) or swaps in a spare buffer (appending), so sends allocate nothing once warm. A
+//! receive takes what is new with `recv_with`, which merges the new atoms into one under the
+//! chain's lock and hands it over after the unlock (so a receive counts one atom), and clones
+//! each update into the reader's accumulator (readers share atoms, so they cannot take them).
 
 use chain::{Batch, Chain, Mesh, MeshReader, Reader};
 
