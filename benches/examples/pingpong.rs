@@ -3,9 +3,10 @@
 //! round is two one-way latencies of the medium, measured with no timely around it: the chain
 //! (one shared chain, both threads read every atom) against std's MPSC channels, which timely
 //! 0.32's intra-process leg uses (each batch cloned to the other thread's channel, the original
-//! to one's own). A third variant, "chain split", gives each thread its own chain that only the
-//! other thread reads, to show what two readers of the same nodes cost. Both threads spin;
-//! nothing parks.
+//! to one's own). "chain send+recv" is the shared chain with the send and its read-back taking
+//! the lock separately, to show what `send_and_recv` saves; "chain split" gives each thread its
+//! own chain that only the other thread reads, to show what two readers of one chain cost.
+//! Both threads spin; nothing parks.
 //!
 //! ```text
 //! cargo run --release -p benches --example pingpong -- [ROUNDS] [REPETITIONS]
@@ -60,8 +61,12 @@ fn check(medium: &str, me: u64, folded: &Batch<u64>, rounds: u64) {
 /// How the threads share chains.
 #[derive(Clone, Copy, PartialEq)]
 enum Layout {
-    /// One chain that both threads write and read (each reads its own sends back).
+    /// One chain that both threads write and read; each reads its own send back in the
+    /// send's critical section (`Reader::send_and_recv`), as the progress adapter does.
     Shared,
+    /// One chain as above, but each send and its read-back take the lock separately
+    /// (`Chain::send_from`, then the next `recv`): what `send_and_recv` saves.
+    SharedSeparate,
     /// One chain per thread, read only by the other thread; each folds its own sends itself.
     /// Not a medium for timely (two writers' +1 and -1 would never cancel), but it shows what
     /// two readers pinning the same nodes cost.
@@ -72,7 +77,7 @@ enum Layout {
 fn chain_round(rounds: u64, layout: Layout) -> f64 {
     // Thread `i` writes `writers[i]` and reads through `readers[i]`.
     let (writers, readers) = match layout {
-        Layout::Shared => {
+        Layout::Shared | Layout::SharedSeparate => {
             let (chain, readers) = Chain::<Batch<u64>>::with_readers(2);
             (vec![chain.clone(), chain], readers)
         }
@@ -109,6 +114,7 @@ fn chain_round(rounds: u64, layout: Layout) -> f64 {
                         Layout::Shared => {
                             reader.send_and_recv(&mut buffer, &mut folded);
                         }
+                        Layout::SharedSeparate => chain.send_from(&mut buffer),
                         Layout::Split => {
                             folded.merge_ref(&buffer);
                             chain.send_from(&mut buffer);
@@ -189,25 +195,34 @@ fn main() {
     };
     let rounds = number("ROUNDS", 200_000);
     let reps = number("REPETITIONS", 7);
-    let (mut shared, mut split, mut mpsc) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut shared, mut separate, mut split, mut mpsc) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for rep in 1..=reps {
         // Interleaved, so that a noisy moment of the machine hits every medium.
         shared.push(chain_round(rounds, Layout::Shared));
+        separate.push(chain_round(rounds, Layout::SharedSeparate));
         split.push(chain_round(rounds, Layout::Split));
         mpsc.push(mpsc_round(rounds));
         println!(
-            "rep {rep}: chain {:.3}, chain split {:.3}, mpsc {:.3} us/round",
+            "rep {rep}: chain {:.3}, chain send+recv {:.3}, chain split {:.3}, mpsc {:.3} us/round",
             shared[shared.len() - 1],
+            separate[separate.len() - 1],
             split[split.len() - 1],
             mpsc[mpsc.len() - 1]
         );
     }
     let median = |v| median(v).expect("at least one repetition");
-    let (c, x, m) = (median(shared), median(split), median(mpsc));
+    let (c, s, x, m) = (
+        median(shared),
+        median(separate),
+        median(split),
+        median(mpsc),
+    );
     println!(
-        "median over {reps} (us/round): chain {c:.3}, chain split {x:.3}, mpsc {m:.3}; \
-         ratios to mpsc: chain {:.2}, chain split {:.2}",
+        "median over {reps} (us/round): chain {c:.3}, chain send+recv {s:.3}, chain split {x:.3}, \
+         mpsc {m:.3}; ratios to mpsc: chain {:.2}, chain send+recv {:.2}, chain split {:.2}",
         c / m,
+        s / m,
         x / m
     );
 }
