@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use progcaster_chain::live_chains;
 use timely::dataflow::operators::capture::{Event, EventLink, EventPusher, Replay};
-use timely::worker::ProgressMode;
+use timely::worker::{ProgressMedium, ProgressMode};
 use timely::{CommunicationConfig, Config, WorkerConfig};
 
 /// Two workers in Eager mode, each replaying one empty `EventLink` into a dataflow of its
@@ -53,8 +53,16 @@ fn replay_empty_links(worker: WorkerConfig) -> Vec<usize> {
 }
 
 #[test]
-fn eager_mode_replay_of_empty_links() {
+fn eager_mode_replay_of_empty_links_under_both_media() {
+    assert_eq!(
+        progcaster_chain::medium_override(),
+        Ok(None),
+        "this test chooses its media itself: unset TIMELY_PROGRESS_MEDIUM"
+    );
     // The default medium: the chain, one per scope.
     assert_eq!(replay_empty_links(WorkerConfig::default()), vec![1, 1]);
     assert_eq!(live_chains(), 0);
+    // timely's own channels.
+    let stock = WorkerConfig::default().progress_medium(ProgressMedium::Stock);
+    assert_eq!(replay_empty_links(stock), vec![0, 0]);
 }
