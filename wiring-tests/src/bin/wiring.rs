@@ -4,6 +4,7 @@
 //! wiring nested <epochs> <per_epoch> [timely args: -w, -n, -p, -h, --progress-medium, ...]
 //! wiring execute      (timely::execute, two workers, default configuration)
 //! wiring directly     (timely::execute_directly)
+//! wiring soak <dataflows> [timely args]
 //! ```
 //!
 //! `nested` prints `medium <chain|stock>` first (the medium the run asked for: the
@@ -11,7 +12,8 @@
 //! `chains <n>` (the live progress chains a worker saw after building its dataflow) and one
 //! `epoch value count` line per record released by this process's workers. `execute` and
 //! `directly` print `ok` after running a small dataflow: they show how each entry point
-//! treats the medium.
+//! treats the medium. `soak` prints one `soak <resident after the first tenth> <resident after
+//! the last> <chains after> <installed after>` line per local worker (see `workloads::soak`).
 
 use wiring_tests::workloads;
 
@@ -42,6 +44,23 @@ fn main() {
             all.sort();
             for (epoch, value, count) in all {
                 println!("{epoch} {value} {count}");
+            }
+        }
+        "soak" => {
+            let dataflows: usize = args.next().and_then(|a| a.parse().ok()).expect("dataflows");
+            let guards = timely::execute_from_args(args, move |worker| {
+                workloads::soak(worker, dataflows, dataflows / 10)
+            })
+            .unwrap_or_else(|error| fail(&error));
+            for result in guards.join() {
+                let s = result.expect("worker panicked");
+                println!(
+                    "soak {} {} {} {}",
+                    s.resident_after_first,
+                    s.resident_after_last,
+                    s.chains_after,
+                    s.installed_after
+                );
             }
         }
         "execute" => {
