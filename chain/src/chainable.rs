@@ -174,28 +174,28 @@ impl<K: Ord> Batch<K> {
         self.consolidate();
     }
 
-    /// Appends updates that are already consolidated, as a compacted timely `ChangeBatch`
-    /// is: sorted by key, keys distinct and greater than every key already here, no zero
-    /// diffs. Skips the sort and fold that [`extend`](Self::extend) runs. The order is
-    /// checked in debug builds only; in release builds input that breaks it breaks the
-    /// batch's invariant.
+    /// Appends updates that are already sorted, as a compacted timely `ChangeBatch` is:
+    /// sorted by key, keys distinct and greater than every key already here. Zero diffs are
+    /// dropped (a compacted `ChangeBatch` of one update may hold one). Skips the sort and
+    /// fold that [`extend`](Self::extend) runs. The order is checked in debug builds only;
+    /// in release builds input that breaks it breaks the batch's invariant.
     ///
     /// # Examples
     ///
     /// ```
     /// let mut batch = chain::Batch::new();
-    /// batch.extend_sorted([(1u8, 2), (4, -1)]);
+    /// batch.extend_sorted([(1u8, 2), (3, 0), (4, -1)]);
     /// assert_eq!(batch.updates(), &[(1, 2), (4, -1)]);
     /// ```
     pub fn extend_sorted<I: IntoIterator<Item = (K, i64)>>(&mut self, iter: I) {
         let start = self.updates.len();
-        self.updates.extend(iter);
+        self.updates
+            .extend(iter.into_iter().filter(|update| update.1 != 0));
         debug_assert!(
             self.updates[start.saturating_sub(1)..]
                 .windows(2)
-                .all(|pair| pair[0].0 < pair[1].0)
-                && self.updates[start..].iter().all(|update| update.1 != 0),
-            "Batch::extend_sorted: the updates are not consolidated"
+                .all(|pair| pair[0].0 < pair[1].0),
+            "Batch::extend_sorted: the updates are not sorted by distinct keys"
         );
     }
 

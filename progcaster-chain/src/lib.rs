@@ -8,7 +8,8 @@
 //!
 //! This crate holds everything that is not timely's business, and depends on no timely type:
 //!
-//! * [`medium`] reads the `TIMELY_PROGRESS_MEDIUM` override once per process;
+//! * [`Medium`] is what timely's `--progress-medium` option parses, and [`medium_override`]
+//!   reads the `TIMELY_PROGRESS_MEDIUM` override once per process;
 //! * [`Rendezvous`] is created once per timely computation (by `execute_from`) and hands each
 //!   local worker an [`Endpoint`] of the chain for a progress channel, creating the chain
 //!   with one reader per local worker when the first worker arrives;
@@ -52,6 +53,6 @@ mod rendezvous;
 mod trace;
 
 pub use chain::Batch;
-pub use medium::{medium, Medium, MediumError, MEDIUM_VAR};
+pub use medium::{medium, medium_override, Medium, MediumError, MEDIUM_OPTION, MEDIUM_VAR};
 pub use rendezvous::{live_chains, Endpoint, Rendezvous};
 pub use trace::TRACE_VAR;

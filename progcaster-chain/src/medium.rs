@@ -1,15 +1,21 @@
-//! The `TIMELY_PROGRESS_MEDIUM` runtime override.
+//! The progress medium: timely's `--progress-medium` option and the `TIMELY_PROGRESS_MEDIUM`
+//! override.
 
 use std::fmt;
+use std::str::FromStr;
 use std::sync::OnceLock;
 
-/// The environment variable that selects the progress medium at startup.
+/// The environment variable that, when set, overrides the configured progress medium.
 pub const MEDIUM_VAR: &str = "TIMELY_PROGRESS_MEDIUM";
 
+/// timely's command-line option that selects the progress medium.
+pub const MEDIUM_OPTION: &str = "--progress-medium";
+
 /// Which medium carries intra-process progress updates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub enum Medium {
     /// One chain per progress channel, shared by the process's workers (the default).
+    #[default]
     Chain,
     /// timely's own MPSC broadcast.
     Stock,
@@ -26,19 +32,45 @@ impl Medium {
     /// assert!(Medium::parse(Some("mpsc")).unwrap_err().to_string().contains("`chain`"));
     /// ```
     pub fn parse(value: Option<&str>) -> Result<Medium, MediumError> {
+        value.map_or(Ok(Medium::Chain), |value| Medium::named(value, MEDIUM_VAR))
+    }
+
+    /// The medium called `value`, or an error that says `source` gave an invalid value.
+    fn named(value: &str, source: &'static str) -> Result<Medium, MediumError> {
         match value {
-            None | Some("chain") => Ok(Medium::Chain),
-            Some("stock") => Ok(Medium::Stock),
-            Some(other) => Err(MediumError {
+            "chain" => Ok(Medium::Chain),
+            "stock" => Ok(Medium::Stock),
+            other => Err(MediumError {
+                source,
                 value: other.to_string(),
             }),
         }
     }
 }
 
-/// An invalid value of [`MEDIUM_VAR`].
+/// Parses the value of timely's [`MEDIUM_OPTION`].
+///
+/// # Examples
+/// ```
+/// use progcaster_chain::Medium;
+/// assert_eq!("stock".parse(), Ok(Medium::Stock));
+/// assert_eq!(
+///     "x".parse::<Medium>().unwrap_err().to_string(),
+///     "invalid --progress-medium=\"x\": valid values are `chain` and `stock`"
+/// );
+/// ```
+impl FromStr for Medium {
+    type Err = MediumError;
+
+    fn from_str(value: &str) -> Result<Medium, MediumError> {
+        Medium::named(value, MEDIUM_OPTION)
+    }
+}
+
+/// An invalid progress medium, and where it came from ([`MEDIUM_VAR`] or [`MEDIUM_OPTION`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MediumError {
+    source: &'static str,
     value: String,
 }
 
@@ -46,24 +78,30 @@ impl fmt::Display for MediumError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "invalid {MEDIUM_VAR}={:?}: valid values are `chain` and `stock`",
-            self.value
+            "invalid {}={:?}: valid values are `chain` and `stock`",
+            self.source, self.value
         )
     }
 }
 
 impl std::error::Error for MediumError {}
 
-/// The progress medium of this process, read from [`MEDIUM_VAR`] on first call.
+/// The [`MEDIUM_VAR`] override of this process, read on first call: `None` when unset.
 ///
 /// The variable is read once; later changes to the environment have no effect. A value that
 /// is not valid Unicode is reported as invalid, like any other unknown value.
-pub fn medium() -> Result<Medium, MediumError> {
-    static MEDIUM: OnceLock<Result<Medium, MediumError>> = OnceLock::new();
+pub fn medium_override() -> Result<Option<Medium>, MediumError> {
+    static MEDIUM: OnceLock<Result<Option<Medium>, MediumError>> = OnceLock::new();
     MEDIUM
         .get_or_init(|| match std::env::var_os(MEDIUM_VAR) {
-            None => Ok(Medium::Chain),
-            Some(value) => Medium::parse(Some(&value.to_string_lossy())),
+            None => Ok(None),
+            Some(value) => Medium::parse(Some(&value.to_string_lossy())).map(Some),
         })
         .clone()
+}
+
+/// The medium of a process whose configuration leaves the default: the [`MEDIUM_VAR`]
+/// override if set, else [`Medium::Chain`].
+pub fn medium() -> Result<Medium, MediumError> {
+    medium_override().map(Option::unwrap_or_default)
 }

@@ -307,8 +307,9 @@ impl<K: Ord + Clone + Send + Sync + 'static> Endpoint<K> {
         self.publish();
     }
 
-    /// Sends `updates` that are already consolidated (sorted by key, keys distinct, no zero
-    /// diffs), as a compacted timely `ChangeBatch` is, without consolidating them again.
+    /// Sends `updates` that are already sorted by key with keys distinct, as a compacted
+    /// timely `ChangeBatch` is, without consolidating them again. Zero diffs are dropped: a
+    /// compacted `ChangeBatch` of one update may hold one, and stock timely sends it.
     ///
     /// Otherwise as [`send`](Self::send). Debug builds check the order and panic if it is
     /// broken.

@@ -243,8 +243,22 @@ fn send_consolidated_delivers_like_send() {
 }
 
 #[test]
+fn send_consolidated_drops_zero_diffs() {
+    // What timely's `Progcaster::send` can be handed in Eager mode: a compacted `ChangeBatch`
+    // of one update whose diff is zero (`ChangeBatch::compact` only cleans longer batches).
+    let _serial = serial();
+    let rendezvous = Rendezvous::new(2);
+    let mut a = rendezvous.join::<u32>(5, 0);
+    let mut b = rendezvous.join::<u32>(5, 1);
+    a.send_consolidated([(1, 0)]);
+    assert!(!b.recv(|_| ()), "a zero diff is not an update");
+    a.send_consolidated([(1, 0), (2, 1), (3, 0)]);
+    assert_eq!(collect(&mut b), vec![(2, 1)]);
+}
+
+#[test]
 #[cfg(debug_assertions)]
-#[should_panic(expected = "not consolidated")]
+#[should_panic(expected = "not sorted")]
 fn send_consolidated_checks_its_input_in_debug_builds() {
     let rendezvous = Rendezvous::new(1);
     let mut a = rendezvous.join::<u32>(0, 0);

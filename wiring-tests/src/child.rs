@@ -1,6 +1,8 @@
 //! Running the `wiring` program as a child process, with a deadline.
 
-use std::io::Read;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -127,4 +129,30 @@ pub fn records(
             (next(), next(), next())
         })
         .collect()
+}
+
+/// A timely hostfile for `processes` processes on 127.0.0.1, at ports that were free a moment
+/// ago, in the temporary directory under a name that includes `tag`. The caller removes it.
+///
+/// # Panics
+/// If no port can be bound or the file cannot be written.
+pub fn hostfile(tag: &str, processes: usize) -> PathBuf {
+    // Bind all before reading any port, so that the ports differ.
+    let listeners: Vec<_> = (0..processes)
+        .map(|_| TcpListener::bind("127.0.0.1:0").expect("bind"))
+        .collect();
+    let ports: Vec<u16> = listeners
+        .iter()
+        .map(|l| l.local_addr().expect("addr").port())
+        .collect();
+    let path = std::env::temp_dir().join(format!(
+        "wiring-hosts-{}-{tag}-{}",
+        std::process::id(),
+        ports[0]
+    ));
+    let mut file = std::fs::File::create(&path).expect("hostfile");
+    for port in ports {
+        writeln!(file, "127.0.0.1:{port}").expect("write hostfile");
+    }
+    path
 }

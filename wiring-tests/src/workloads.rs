@@ -153,3 +153,62 @@ pub fn build_nested(
     });
     (input, probe, results)
 }
+
+/// What one worker saw in [`soak`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Soak {
+    /// The process's resident memory in bytes after the first `first` dataflows were dropped.
+    pub resident_after_first: u64,
+    /// The process's resident memory in bytes after the last dataflow was dropped.
+    pub resident_after_last: u64,
+    /// The live progress chains once every local worker had dropped its last dataflow.
+    pub chains_after: usize,
+    /// The dataflows still installed in this worker at the end.
+    pub installed_after: usize,
+}
+
+/// Builds `dataflows` small dataflows one after another (an input, an exchange, a probe), runs
+/// each until its frontier passes the first epoch, and drops it with its input still open.
+///
+/// Every worker of the computation must run it with the same arguments. Resident memory is
+/// sampled after dataflow `first` and after the last. A worker's chains are freed once every
+/// local worker has dropped its endpoints; this waits (up to ten seconds) for the count to come
+/// back to zero, as the other local workers finish their last dataflow.
+pub fn soak(worker: &mut Worker, dataflows: usize, first: usize) -> Soak {
+    let mut resident_after_first = 0;
+    for round in 0..dataflows {
+        let index = worker.next_dataflow_index();
+        let (mut input, probe) = worker.dataflow::<u64, _, _>(|scope| {
+            let (input, stream) = scope.new_input::<Vec<u64>>();
+            (input, stream.exchange(|x| *x).probe().0)
+        });
+        input.send(round as u64);
+        input.advance_to(1);
+        worker.step_while(|| probe.less_than(&1));
+        worker.drop_dataflow(index);
+        drop(input);
+        if round + 1 == first {
+            resident_after_first = resident_bytes();
+        }
+    }
+    let resident_after_last = resident_bytes();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while progcaster_chain::live_chains() != 0 && std::time::Instant::now() < deadline {
+        worker.step();
+        std::thread::yield_now();
+    }
+    Soak {
+        resident_after_first,
+        resident_after_last,
+        chains_after: progcaster_chain::live_chains(),
+        installed_after: worker.installed_dataflows().len(),
+    }
+}
+
+/// This process's resident memory in bytes (Linux: `/proc/self/statm`; 0 elsewhere).
+pub fn resident_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|statm| statm.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |pages| pages * 4096)
+}

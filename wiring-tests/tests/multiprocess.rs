@@ -1,37 +1,15 @@
 //! Two processes of two workers each, on 127.0.0.1, give the same output with and without
 //! the chain (and the sequential model's output).
 
-use std::io::Write;
-use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use wiring_tests::child::{records, spawn, wait, wiring};
+use wiring_tests::child::{hostfile, records, spawn, wait, wiring};
 use wiring_tests::workloads::nested_model;
 
 const WIRING: &str = env!("CARGO_BIN_EXE_wiring");
 
-/// Two ports that were free a moment ago.
-fn free_ports() -> [u16; 2] {
-    let a = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let b = TcpListener::bind("127.0.0.1:0").expect("bind");
-    [
-        a.local_addr().expect("addr").port(),
-        b.local_addr().expect("addr").port(),
-    ]
-}
-
 fn cluster(medium: &str, zerocopy: bool) -> Vec<(u64, u64, u64)> {
-    let ports = free_ports();
-    let hostfile = std::env::temp_dir().join(format!(
-        "wiring-hosts-{}-{medium}-{}",
-        std::process::id(),
-        ports[0]
-    ));
-    let mut file = std::fs::File::create(&hostfile).expect("hostfile");
-    for port in ports {
-        writeln!(file, "127.0.0.1:{port}").expect("write hostfile");
-    }
-    drop(file);
+    let hostfile = hostfile(medium, 2);
     let hosts = hostfile.to_str().expect("utf-8 path");
     let start = Instant::now();
     let deadline = Duration::from_secs(120);

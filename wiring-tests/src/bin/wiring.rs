@@ -1,29 +1,34 @@
 //! Runs one workload of `wiring_tests::workloads` under timely's usual arguments.
 //!
 //! ```text
-//! wiring nested <epochs> <per_epoch> [timely args: -w, -n, -p, -h, ...]
+//! wiring nested <epochs> <per_epoch> [timely args: -w, -n, -p, -h, --progress-medium, ...]
+//! wiring execute      (timely::execute, two workers, default configuration)
+//! wiring directly     (timely::execute_directly)
+//! wiring soak <dataflows> [timely args]
 //! ```
 //!
-//! It prints `medium <chain|stock>` first, then `chains <n>` (the live progress chains a
-//! worker saw after building its dataflow) and one `epoch value count` line per record
-//! released by this process's workers.
+//! `nested` prints `medium <chain|stock>` first (the medium the run asked for: the
+//! `TIMELY_PROGRESS_MEDIUM` override if set, else `--progress-medium`, else `chain`), then
+//! `chains <n>` (the live progress chains a worker saw after building its dataflow) and one
+//! `epoch value count` line per record released by this process's workers. `execute` and
+//! `directly` print `ok` after running a small dataflow: they show how each entry point
+//! treats the medium. `soak` prints one `soak <resident after the first tenth> <resident after
+//! the last> <chains after> <installed after>` line per local worker (see `workloads::soak`).
 
 use wiring_tests::workloads;
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let workload = args.next().expect("usage: wiring nested ...");
-    let medium = match progcaster_chain::medium() {
-        Ok(progcaster_chain::Medium::Chain) => "chain",
-        Ok(progcaster_chain::Medium::Stock) => "stock",
-        // timely reports the error at startup; keep going to show that it does.
-        Err(_) => "invalid",
-    };
+    let workload = args
+        .next()
+        .expect("usage: wiring nested|execute|directly ...");
     match workload.as_str() {
         "nested" => {
             let epochs: u64 = args.next().and_then(|a| a.parse().ok()).expect("epochs");
             let per_epoch: u64 = args.next().and_then(|a| a.parse().ok()).expect("per_epoch");
-            let guards = timely::execute_from_args(args, move |worker| {
+            let args: Vec<String> = args.collect();
+            let medium = requested_medium(&args);
+            let guards = timely::execute_from_args(args.into_iter(), move |worker| {
                 workloads::nested_sampled(worker, epochs, per_epoch)
             })
             .unwrap_or_else(|error| fail(&error));
@@ -41,7 +46,59 @@ fn main() {
                 println!("{epoch} {value} {count}");
             }
         }
+        "soak" => {
+            let dataflows: usize = args.next().and_then(|a| a.parse().ok()).expect("dataflows");
+            let guards = timely::execute_from_args(args, move |worker| {
+                workloads::soak(worker, dataflows, dataflows / 10)
+            })
+            .unwrap_or_else(|error| fail(&error));
+            for result in guards.join() {
+                let s = result.expect("worker panicked");
+                println!(
+                    "soak {} {} {} {}",
+                    s.resident_after_first,
+                    s.resident_after_last,
+                    s.chains_after,
+                    s.installed_after
+                );
+            }
+        }
+        "execute" => {
+            let guards = timely::execute(timely::Config::process(2), |worker| {
+                workloads::nested(worker, 1, 1)
+            })
+            .unwrap_or_else(|error| fail(&error));
+            for result in guards.join() {
+                result.expect("worker panicked");
+            }
+            println!("ok");
+        }
+        "directly" => {
+            timely::execute_directly(|worker| workloads::nested(worker, 1, 1));
+            println!("ok");
+        }
         other => fail(&format!("unknown workload {other:?}")),
+    }
+}
+
+/// The medium `args` ask for, as the patched timely resolves it; `invalid` where timely will
+/// report the error.
+fn requested_medium(args: &[String]) -> &'static str {
+    let option = args
+        .iter()
+        .position(|arg| arg == progcaster_chain::MEDIUM_OPTION)
+        .and_then(|i| args.get(i + 1))
+        .map(|value| value.parse::<progcaster_chain::Medium>());
+    let medium = match progcaster_chain::medium_override() {
+        Ok(Some(medium)) => Ok(medium),
+        Ok(None) => option.unwrap_or(Ok(progcaster_chain::Medium::Chain)),
+        Err(error) => Err(error),
+    };
+    match medium {
+        Ok(progcaster_chain::Medium::Chain) => "chain",
+        Ok(progcaster_chain::Medium::Stock) => "stock",
+        // timely reports the error at startup; keep going to show that it does.
+        Err(_) => "invalid",
     }
 }
 
