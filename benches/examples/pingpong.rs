@@ -95,16 +95,20 @@ fn chain_round(rounds: u64, layout: Layout) -> f64 {
                 let mut folded = Batch::new();
                 for r in 0..rounds {
                     let want = awaited(me, r);
-                    let mut seen = me == 0 && r == 0;
-                    loop {
-                        reader.recv_with(|atom| {
-                            seen |= atom.updates().iter().any(|&(k, d)| k == want && d > 0);
-                            folded.merge_ref(atom);
-                        });
-                        if seen {
-                            break;
+                    // The other thread's +1 at `want` is in the folded total from its arrival
+                    // until our own send lets the other thread retire it.
+                    let arrived = |folded: &Batch<u64>| {
+                        let updates = folded.updates();
+                        updates
+                            .binary_search_by_key(&want, |&(k, _)| k)
+                            .is_ok_and(|i| updates[i].1 > 0)
+                    };
+                    if !(me == 0 && r == 0) {
+                        while !arrived(&folded) {
+                            if !reader.recv(&mut folded) {
+                                std::hint::spin_loop();
+                            }
                         }
-                        std::hint::spin_loop();
                     }
                     buffer.update(key(me, r), -1);
                     buffer.update(key(me, r + 1), 1);

@@ -51,58 +51,39 @@
 //! Under heavy contention every thread queues on the one line; the operations it guards are
 //! short and allocation-free, and readers with nothing new never touch it.
 
-use std::collections::VecDeque;
-
 use crossbeam_utils::CachePadded;
 
+use crate::ring::{Atom, Ring};
 use crate::sync::{Arc, AtomicBool, AtomicU64, Mutex, MutexGuard, Ordering, POISONED};
 use crate::Chainable;
 
-/// One atom of the chain.
-struct Atom<T> {
-    /// Increasing along the chain, never reused: readers name their pin by it.
-    seq: u64,
-    value: T,
-    /// Readers whose last folded atom this is.
-    pins: usize,
-}
-
-/// Everything the mutex guards.
+/// Everything the mutex guards: 56 bytes, so that with the mutex's own word it fills one cache
+/// line.
 struct State<T> {
-    /// Oldest first; never empty. Invariant between operations: every atom but the newest
-    /// has `pins > 0` (unless `unswept`).
-    atoms: VecDeque<Atom<T>>,
-    /// The sequence number of the next appended atom.
-    next_seq: u64,
-    /// Cleared values of retired atoms, handed to appending writers as their next buffer.
-    spares: Vec<T>,
-    /// A reader was dropped while its thread unwound and skipped its compaction (which may
-    /// run user code): the next operation sweeps the whole chain.
-    unswept: bool,
+    /// The atoms, oldest first; never empty. Invariant between operations: every atom but the
+    /// newest has `pins > 0` (unless `Published::unswept`).
+    atoms: Ring<T>,
     merged_in_place: u64,
+    /// Also the sequence number of the newest appended atom (the first atom is number 0).
     appended: u64,
     absorbed: u64,
-    trimmed: u64,
 }
 
 impl<T: Chainable> State<T> {
     /// A chain holding one empty atom that `readers` readers pin.
     fn new(readers: usize) -> Self {
-        let mut atoms = VecDeque::with_capacity(readers + 2);
-        atoms.push_back(Atom {
+        let first = Atom {
             seq: 0,
             value: T::default(),
             pins: readers,
-        });
+        };
         State {
-            atoms,
-            next_seq: 1,
-            spares: Vec::new(),
-            unswept: false,
+            // Room for the bound (`readers + 1` atoms) and one more, so no send allocates a
+            // slot once the readers are registered.
+            atoms: Ring::new(first, readers + 1),
             merged_in_place: 0,
             appended: 0,
             absorbed: 0,
-            trimmed: 0,
         }
     }
 
@@ -111,20 +92,23 @@ impl<T: Chainable> State<T> {
         self.merged_in_place + self.appended
     }
 
-    fn newest(&mut self) -> &mut Atom<T> {
-        self.atoms.back_mut().expect("a chain always holds an atom")
+    /// Atoms retired because every reader had passed them: every atom ever made is live,
+    /// absorbed or trimmed.
+    fn trimmed(&self) -> u64 {
+        self.appended + 1 - self.atoms.len() as u64 - self.absorbed
     }
 
     /// The position of the atom numbered `seq`, which a reader pins.
     fn position(&self, seq: u64) -> usize {
-        let position = self.atoms.binary_search_by_key(&seq, |atom| atom.seq);
         // A pinned atom is never retired: losing it would be a broken invariant, not a race.
-        position.unwrap_or_else(|_| panic!("chain: pinned atom {seq} is gone"))
+        self.atoms
+            .position(seq)
+            .unwrap_or_else(|| panic!("chain: pinned atom {seq} is gone"))
     }
 
     /// Merges `value` into the newest atom if no reader pins it; otherwise appends it.
     fn send(&mut self, value: &mut T) {
-        let newest = self.newest();
+        let newest = self.atoms.newest();
         if newest.pins == 0 {
             // No reader has folded the newest atom, so every reader that is owed any of it
             // will fold all of it, this update included.
@@ -132,22 +116,14 @@ impl<T: Chainable> State<T> {
             self.merged_in_place += 1;
         } else {
             // NOTE: the caller's buffer becomes the atom; a spare becomes the caller's.
-            let spare = self.spares.pop().unwrap_or_default();
-            let value = std::mem::replace(value, spare);
-            let seq = self.next_seq;
-            self.next_seq += 1;
-            self.atoms.push_back(Atom {
-                seq,
-                value,
-                pins: 0,
-            });
             self.appended += 1;
+            self.atoms.push(self.appended, value);
         }
     }
 
     /// A send by the reader pinned at `pin`, then its walk, folding into `acc`.
     fn send_and_walk(&mut self, value: &mut T, pin: &mut u64, acc: &mut T) -> bool {
-        let newest = self.newest();
+        let newest = self.atoms.newest();
         if newest.seq == *pin && newest.pins == 1 {
             // Only this reader pins the newest atom, and it folds `value` right here: to it
             // the merged atom is folded whole, and to every other reader it is new whole.
@@ -169,21 +145,22 @@ impl<T: Chainable> State<T> {
             return false;
         }
         let mut folded = false;
-        for atom in self.atoms.range(from + 1..) {
+        for atom in self.atoms.range(from + 1) {
             if !atom.value.is_empty() {
                 folded = true;
                 fold(&atom.value);
             }
         }
-        self.atoms[newest].pins += 1;
-        *pin = self.atoms[newest].seq;
+        let atom = self.atoms.newest();
+        atom.pins += 1;
+        *pin = atom.seq;
         self.unpin(from);
         folded
     }
 
     /// Removes one pin from the atom at `index`, and retires the atom if that was its last.
     fn unpin(&mut self, index: usize) {
-        let atom = &mut self.atoms[index];
+        let atom = self.atoms.get_mut(index);
         atom.pins -= 1;
         if atom.pins == 0 && index + 1 < self.atoms.len() {
             self.retire(index);
@@ -191,24 +168,18 @@ impl<T: Chainable> State<T> {
     }
 
     /// Retires the unpinned atom at `index`, which has a successor: trims it if it is the
-    /// oldest, else absorbs it into its successor.
+    /// oldest, else absorbs it into its successor. Its slot keeps the cleared value.
     fn retire(&mut self, index: usize) {
-        let mut atom = self
-            .atoms
-            .remove(index)
-            .expect("retiring an atom that exists");
         if index == 0 {
             // Every reader pins a later atom, so every reader has folded this one.
-            self.trimmed += 1;
+            self.atoms.pop_front();
         } else {
             // NOTE: the value moves forward. Readers pinned at or after the successor have
             // folded both atoms; readers pinned before `index` have folded neither and will
             // fold the successor. No reader pins `index` itself.
-            self.atoms[index].value.merge_from(&mut atom.value);
+            self.atoms.absorb(index);
             self.absorbed += 1;
         }
-        atom.value.clear();
-        self.spares.push(atom.value);
     }
 
     /// Retires every unpinned atom but the newest: restores the invariant after a reader
@@ -216,14 +187,13 @@ impl<T: Chainable> State<T> {
     fn sweep(&mut self) {
         let mut index = 0;
         while index + 1 < self.atoms.len() {
-            if self.atoms[index].pins == 0 {
-                // The successor takes this position; look at it next.
+            if self.atoms.get(index).pins == 0 {
+                // The successor takes this position (older atoms keep theirs): look at it.
                 self.retire(index);
             } else {
                 index += 1;
             }
         }
-        self.unswept = false;
     }
 }
 
@@ -271,6 +241,10 @@ struct Published {
     version: AtomicU64,
     /// Set when code under the mutex panicked; never cleared.
     poisoned: AtomicBool,
+    /// A reader was dropped while its thread unwound and skipped its compaction (which may
+    /// run user code): the next critical section sweeps the whole chain first. Written and
+    /// read only under the mutex (relaxed); it lives here to keep the mutex's line small.
+    unswept: AtomicBool,
 }
 
 impl<T: Chainable> Shared<T> {
@@ -280,6 +254,7 @@ impl<T: Chainable> Shared<T> {
             published: CachePadded::new(Published {
                 version: AtomicU64::new(0),
                 poisoned: AtomicBool::new(false),
+                unswept: AtomicBool::new(false),
             }),
         }
     }
@@ -307,8 +282,10 @@ impl<T: Chainable> Shared<T> {
             poisoned: &self.published.poisoned,
             unwinding,
         };
-        if critical.unswept && !unwinding {
+        // Relaxed: written only under the mutex, which we hold.
+        if !unwinding && self.published.unswept.load(Ordering::Relaxed) {
             critical.sweep();
+            self.published.unswept.store(false, Ordering::Relaxed);
         }
         Some(critical)
     }
@@ -445,7 +422,7 @@ impl<T: Chainable> Chain<T> {
         self.shared.check();
         let mut state = self.shared.lock();
         // Pinning the newest atom makes the next send append: what it holds is not owed.
-        let newest = state.newest();
+        let newest = state.atoms.newest();
         newest.pins += 1;
         let pin = newest.seq;
         let seen = state.committed();
@@ -553,7 +530,7 @@ impl<T: Chainable> Chain<T> {
             merged_in_place: state.merged_in_place,
             appended: state.appended,
             absorbed: state.absorbed,
-            trimmed: state.trimmed,
+            trimmed: state.trimmed(),
             live_nodes: state.atoms.len(),
         }
     }
@@ -741,10 +718,24 @@ impl<T: Chainable> Drop for Reader<T> {
         if std::thread::panicking() {
             // Compaction may run user code (a merge, a clear), which must not panic while
             // this thread unwinds: leave it to the next operation.
-            state.atoms[index].pins -= 1;
-            state.unswept = true;
+            state.atoms.get_mut(index).pins -= 1;
+            // Relaxed: read only under the mutex, which we hold.
+            self.shared.published.unswept.store(true, Ordering::Relaxed);
         } else {
             state.unpin(index);
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// The mutex and everything it guards share one cache line (see `State`).
+    #[test]
+    #[cfg(all(target_pointer_width = "64", target_os = "linux"))]
+    fn the_lock_and_its_state_fill_one_cache_line() {
+        assert_eq!(std::mem::size_of::<State<crate::Batch<u64>>>(), 56);
+        assert!(std::mem::size_of::<Mutex<State<crate::Batch<u64>>>>() <= 64);
     }
 }

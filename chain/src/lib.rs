@@ -61,6 +61,7 @@ mod chain;
 mod chainable;
 mod doorbell;
 mod mesh;
+mod ring;
 mod sync;
 
 pub use crate::chain::{Chain, Reader, Stats};

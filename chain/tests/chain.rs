@@ -524,10 +524,11 @@ impl Chainable for Fragile {
 
 #[test]
 fn panic_in_default_poisons_too() {
-    let (chain, mut readers) = Chain::<Fragile>::with_readers(1);
-    let mut reader = readers.pop().unwrap();
-    // The reader pins the first atom, so this send appends and, with no spare buffer yet,
-    // makes the caller a fresh one with `Default`.
+    let chain = Chain::<Fragile>::new();
+    let _first = chain.reader();
+    chain.send(Fragile(1)); // appends into the chain's one free slot
+    let mut reader = chain.reader(); // pins the newest atom: the next send appends
+    // No free slot is left, so the ring grows, and the caller gets `Default` in exchange.
     FRAGILE_ARMED.store(true, std::sync::atomic::Ordering::SeqCst);
     let writer = chain.clone();
     let died = thread::spawn(move || writer.send_from(&mut Fragile(1))).join();
