@@ -1,6 +1,6 @@
 //! CSV rows in and out through `serde`, with errors that name the line and column.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{de::DeserializeOwned, Serialize};
 
@@ -63,4 +63,11 @@ pub fn write_rows<T: Serialize>(path: &Path, rows: &[T]) -> Result<(), String> {
         writer.serialize(row).map_err(|e| at(&e))?;
     }
     writer.flush().map_err(|e| at(&e))
+}
+
+/// Where the one-row run description of the rows in `csv` is kept: `latency-meta.csv` beside
+/// `latency.csv`.
+pub fn meta_path(csv: &Path) -> PathBuf {
+    let stem = csv.file_stem().unwrap_or_default().to_string_lossy();
+    csv.with_file_name(format!("{stem}-meta.csv"))
 }

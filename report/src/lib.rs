@@ -10,8 +10,9 @@
 //! 3. markdown tables ([`markdown_table`]) with figures formatted by one rule ([`Figures`]);
 //! 4. plots in one style ([`svg_panels`]): log y, one tick per measured x, one colour per
 //!    medium wherever it appears;
-//! 5. the generated part of a report written above the notes marker, and the hand-written
-//!    notes below it kept ([`write_keeping_notes`]).
+//! 5. the report's prose kept as a markdown template whose `{name}` placeholders the generator
+//!    fills ([`fill`]), written above the notes marker, with the hand-written notes below it
+//!    kept ([`write_keeping_notes`]).
 //!
 //! What each report says (the sweep's targets and analysis, the comparison's pairing of
 //! back-to-back runs) stays with its generator: `benches/src/report.rs` and
@@ -42,6 +43,6 @@ mod io;
 mod plot;
 mod text;
 
-pub use io::{read_rows, write_rows};
+pub use io::{meta_path, read_rows, write_rows};
 pub use plot::{svg_panels, Panel, Series};
-pub use text::{markdown_table, median, write_keeping_notes, Figures, NOTES_MARKER};
+pub use text::{fill, markdown_table, median, write_keeping_notes, Figures, NOTES_MARKER};

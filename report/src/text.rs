@@ -107,6 +107,39 @@ pub fn markdown_table(
     s
 }
 
+/// `template` with every `{name}` replaced by `value(name)` (names: letters, digits, `_`, `:`);
+/// other braces are kept. A name that `value` does not know is an error.
+///
+/// # Examples
+///
+/// ```
+/// let v = |name: &str| (name == "n").then(|| "2".to_string());
+/// assert_eq!(report::fill("N = {n}, {not a name}", v).unwrap(), "N = 2, {not a name}");
+/// assert!(report::fill("{m}", v).is_err());
+/// ```
+pub fn fill(template: &str, value: impl Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let name_len = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'));
+        match name_len.filter(|&n| n > 0 && after[n..].starts_with('}')) {
+            Some(n) => {
+                let name = &after[..n];
+                out += &value(name).ok_or_else(|| format!("no value for {{{name}}}"))?;
+                rest = &after[n + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
 /// Writes `generated`, the notes marker, and whatever followed the marker in the file
 /// already at `path` (hand-written notes), so that regeneration keeps them.
 pub fn write_keeping_notes(path: &Path, generated: &str) -> Result<(), String> {
