@@ -77,16 +77,28 @@ fn num(v: Option<f64>) -> String {
     Figures::COMPACT.or_dash(v)
 }
 
-/// A cancellation fraction as an exact key.
-fn milli(c: f64) -> i64 {
-    (c * 1000.0).round() as i64
+/// A ratio as the report writes it: `1.23x`, or `-`.
+fn times(r: Option<f64>) -> String {
+    r.map_or_else(|| "-".into(), |r| format!("{r:.2}x"))
 }
 
-/// The rows, and the workers, cancellation fractions, keys and media they hold, in order.
+/// One configuration of the sweep: scenario, workers, cancellation fraction and key.
+#[derive(Clone, Copy, Debug)]
+pub struct At<'a>(pub &'a str, pub usize, pub f64, pub &'a str);
+
+/// The lookup key of one medium's metric at one configuration.
+fn id(m: &str, At(sc, n, c, key): At, metric: &str) -> String {
+    format!("{m} {sc} {n} {} {key} {metric}", (c * 1000.0).round())
+}
+
+/// The rows indexed by configuration, and the workers, cancellation fractions, keys and media
+/// they hold, in report order.
 #[derive(Debug, Default)]
 pub struct Table {
-    /// The rows.
-    rows: Vec<Row>,
+    /// (sends, value) pairs, by [`id`].
+    values: BTreeMap<String, Vec<(usize, f64)>>,
+    /// Sends measured, by scenario.
+    sends: BTreeMap<String, Vec<usize>>,
     /// Worker counts present.
     pub workers: Vec<usize>,
     /// Cancellation fractions present.
@@ -100,188 +112,147 @@ pub struct Table {
 impl Table {
     /// Indexes `rows`.
     pub fn new(rows: &[Row]) -> Self {
-        let mut t = Table {
-            rows: rows.to_vec(),
-            ..Table::default()
-        };
-        t.workers = rows.iter().map(|r| r.workers).collect();
+        let mut t = Table::default();
+        for r in rows {
+            let at = At(&r.scenario, r.workers, r.cancel, &r.key);
+            t.values
+                .entry(id(&r.medium, at, &r.metric))
+                .or_default()
+                .push((r.sends, r.value));
+            t.sends.entry(r.scenario.clone()).or_default().push(r.sends);
+            t.workers.push(r.workers);
+            t.cancels.push(r.cancel);
+            t.keys.push(r.key.clone());
+        }
+        t.sends
+            .values_mut()
+            .for_each(|s| (s.sort_unstable(), s.dedup()).1);
         t.workers.sort_unstable();
         t.workers.dedup();
-        t.cancels = rows.iter().map(|r| r.cancel).collect();
         t.cancels.sort_by(f64::total_cmp);
-        t.cancels.dedup_by_key(|c| milli(*c));
+        t.cancels.dedup();
         let rank = |k: &str| crate::key::KeyKind::parse(k).map_or(usize::MAX, |k| k as usize);
-        t.keys = rows.iter().map(|r| r.key.clone()).collect();
         t.keys.sort_by_key(|k| (rank(k), k.clone()));
         t.keys.dedup();
-        let all = MediumKind::ALL.iter().map(|m| m.name().to_string());
-        t.media = all
-            .filter(|m| rows.iter().any(|r| &r.medium == m))
+        let present = |m: &String| rows.iter().any(|r| &r.medium == m);
+        t.media = MediumKind::ALL
+            .iter()
+            .map(|m| m.name().to_string())
+            .filter(present)
             .collect();
         t
     }
 
     /// Sends values present for a scenario.
-    pub fn sends(&self, scenario: &str) -> Vec<usize> {
-        let mut s: Vec<usize> = self
-            .rows
+    pub fn sends(&self, scenario: &str) -> &[usize] {
+        self.sends.get(scenario).map_or(&[], |s| s)
+    }
+
+    /// The largest sends measured for a medium's metric at a configuration.
+    pub fn max_sends(&self, m: &str, at: At, metric: &str) -> Option<usize> {
+        self.values
+            .get(&id(m, at, metric))?
             .iter()
-            .filter(|r| r.scenario == scenario)
-            .map(|r| r.sends)
-            .collect();
-        s.sort_unstable();
-        s.dedup();
-        s
+            .map(|v| v.0)
+            .max()
     }
 
-    /// The rows of one configuration and metric, at every sends measured.
-    fn find<'a>(
-        &'a self,
-        m: &'a str,
-        sc: &'a str,
-        n: usize,
-        c: f64,
-        key: &'a str,
-        metric: &'a str,
-    ) -> impl Iterator<Item = &'a Row> + 'a {
-        let this = move |r: &&Row| {
-            (
-                &*r.medium,
-                &*r.scenario,
-                r.workers,
-                milli(r.cancel),
-                &*r.key,
-                &*r.metric,
-            ) == (m, sc, n, milli(c), key, metric)
-        };
-        self.rows.iter().filter(this)
+    /// One value, if measured, at `sends` (`None`: the largest sends measured for it).
+    pub fn get(&self, m: &str, at: At, sends: Option<usize>, metric: &str) -> Option<f64> {
+        let sends = sends.or_else(|| self.max_sends(m, at, metric))?;
+        let values = self.values.get(&id(m, at, metric))?;
+        values.iter().find(|v| v.0 == sends).map(|v| v.1)
     }
 
-    /// The largest sends measured for a configuration and metric.
-    pub fn max_sends(
-        &self,
-        m: &str,
-        sc: &str,
-        n: usize,
-        c: f64,
-        key: &str,
-        metric: &str,
-    ) -> Option<usize> {
-        self.find(m, sc, n, c, key, metric).map(|r| r.sends).max()
+    /// Chain / MPSC of one metric at a configuration, both at the largest sends measured.
+    fn ratio(&self, at: At, metric: &str) -> Option<f64> {
+        Some(self.get("chain", at, None, metric)? / self.get("mpsc", at, None, metric)?)
     }
 
-    /// One value, if measured. `sends = None` takes the largest sends measured for it.
-    #[allow(clippy::too_many_arguments)]
-    pub fn get(
-        &self,
-        m: &str,
-        sc: &str,
-        n: usize,
-        c: f64,
-        key: &str,
-        sends: Option<usize>,
-        metric: &str,
-    ) -> Option<f64> {
-        let sends = sends.or_else(|| self.max_sends(m, sc, n, c, key, metric))?;
-        self.find(m, sc, n, c, key, metric)
-            .find(|r| r.sends == sends)
-            .map(|r| r.value)
-    }
-
-    /// One value at the largest sends measured for it.
-    fn top(&self, m: &str, sc: &str, n: usize, c: f64, key: &str, metric: &str) -> Option<f64> {
-        self.get(m, sc, n, c, key, None, metric)
+    /// Every configuration of a scenario, in report order (key, then f, then N).
+    fn configs<'a>(&'a self, sc: &'a str) -> impl Iterator<Item = At<'a>> + 'a {
+        let per_c = move |k: &'a String, c: f64| self.workers.iter().map(move |&n| At(sc, n, c, k));
+        let per_key = move |k| self.cancels.iter().flat_map(move |&c| per_c(k, c));
+        self.keys.iter().flat_map(per_key)
     }
 }
 
-/// Ratio `a / b` formatted, or a dash.
-fn ratio(a: Option<f64>, b: Option<f64>) -> String {
-    match (a, b) {
-        (Some(a), Some(b)) if b > 0.0 => format!("{:.2}x", a / b),
-        (Some(a), Some(b)) if a == b => "1x".into(),
-        _ => "-".into(),
-    }
-}
-
-/// Every (key, cancel, workers) in the table's order.
-fn configs(t: &Table) -> impl Iterator<Item = (&String, f64, usize)> {
-    let per_key = move |k| {
-        t.cancels
+/// A markdown table: rows (key, f, N, S), then `cells` of each medium.
+fn table<'a>(
+    t: &Table,
+    rows: impl Iterator<Item = (At<'a>, Option<usize>)>,
+    cells: &[&str],
+    value: impl Fn(&str, At, Option<usize>, &str) -> String,
+) -> String {
+    let names: Vec<String> = t
+        .media
+        .iter()
+        .flat_map(|m| cells.iter().map(move |c| format!("{m}{c}")))
+        .collect();
+    let header: Vec<&str> = ["key", "f", "N", "S"]
+        .into_iter()
+        .chain(names.iter().map(|n| n.as_str()))
+        .collect();
+    let rows = rows.map(|(at, s)| {
+        let cells = t
+            .media
             .iter()
-            .flat_map(move |&c| t.workers.iter().map(move |&n| (k, c, n)))
-    };
-    t.keys.iter().flat_map(per_key)
-}
-
-/// A markdown table of one metric: rows (key, cancel, workers), a column per medium with its
-/// value and ratio against MPSC from the same run.
-fn metric_table(t: &Table, scenario: &str, metric: &str) -> String {
-    let mut header = vec!["key", "f", "N", "S"];
-    header.extend(t.media.iter().map(String::as_str));
-    let mut rows = Vec::new();
-    for (key, c, n) in configs(t) {
-        let sv = t.max_sends("mpsc", scenario, n, c, key, metric);
-        let base = t.get("mpsc", scenario, n, c, key, sv, metric);
-        if t.media
-            .iter()
-            .all(|m| t.top(m, scenario, n, c, key, metric).is_none())
-        {
-            continue;
-        }
-        let mut row = vec![
-            key.clone(),
-            c.to_string(),
-            n.to_string(),
-            sv.map(|v| v.to_string()).unwrap_or_default(),
-        ];
-        row.extend(
-            t.media
-                .iter()
-                .map(|m| match t.get(m, scenario, n, c, key, sv, metric) {
-                    Some(v) if m != "mpsc" => {
-                        format!("{} ({})", num(Some(v)), ratio(Some(v), base))
-                    }
-                    v => num(v),
-                }),
-        );
-        rows.push(row);
-    }
+            .flat_map(|m| cells.iter().map(|&c| value(m, at, s, c)));
+        let s = s.map_or(String::new(), |s| s.to_string());
+        [at.3.to_string(), at.2.to_string(), at.1.to_string(), s]
+            .into_iter()
+            .chain(cells)
+            .collect()
+    });
     markdown_table(&header, "", rows)
+}
+
+/// The table of one metric: a row a configuration, a column a medium with its value and, but
+/// for MPSC, its ratio to MPSC's.
+fn metric_table(t: &Table, sc: &str, metric: &str) -> String {
+    let present = |at: &At| {
+        t.media
+            .iter()
+            .any(|m| t.get(m, *at, None, metric).is_some())
+    };
+    let rows = t
+        .configs(sc)
+        .filter(present)
+        .map(|at| (at, t.max_sends("mpsc", at, metric)));
+    table(t, rows, &[""], |m, at, _, _| {
+        let (v, base) = (t.get(m, at, None, metric), t.get("mpsc", at, None, metric));
+        match v.zip(base) {
+            Some((v, b)) if m != "mpsc" && b > 0.0 => format!("{} ({:.2}x)", num(Some(v)), v / b),
+            Some((v, b)) if m != "mpsc" && v == b => format!("{} (1x)", num(Some(v))),
+            _ if m != "mpsc" && v.is_some() => format!("{} (-)", num(v)),
+            _ => num(v),
+        }
+    })
 }
 
 /// The table of backlog nodes and bytes across S, if more than one S was measured.
 fn backlog_across(t: &Table) -> String {
     let sends = t.sends("backlog");
-    if sends.len() < 2 {
-        return String::new();
-    }
-    let metrics = ["backlog_live_nodes", "backlog_live_bytes"];
-    let names: Vec<String> = t
-        .media
-        .iter()
-        .flat_map(|m| [format!("{m} nodes"), format!("{m} bytes")])
-        .collect();
-    let mut header = vec!["key", "f", "N", "S"];
-    header.extend(names.iter().map(String::as_str));
-    let mut rows = Vec::new();
-    for ((key, c, n), &sv) in configs(t).flat_map(|k| sends.iter().map(move |s| (k, s))) {
-        if t.get("mpsc", "backlog", n, c, key, Some(sv), metrics[0])
-            .is_some()
-        {
-            let cells = t
-                .media
-                .iter()
-                .flat_map(|m| metrics.map(|x| num(t.get(m, "backlog", n, c, key, Some(sv), x))));
-            rows.push(
-                [key.clone(), c.to_string(), n.to_string(), sv.to_string()]
-                    .into_iter()
-                    .chain(cells)
-                    .collect(),
-            );
+    let rows = t
+        .configs("backlog")
+        .flat_map(|at| sends.iter().map(move |&s| (at, Some(s))));
+    let rows = rows.filter(|&(at, s)| t.get("mpsc", at, s, "backlog_live_nodes").is_some());
+    let metric = |c: &str| {
+        if c == " nodes" {
+            "backlog_live_nodes"
+        } else {
+            "backlog_live_bytes"
         }
-    }
+    };
+    let table = table(t, rows, &[" nodes", " bytes"], |m, at, s, c| {
+        num(t.get(m, at, s, metric(c)))
+    });
     let title = "### Backlog across S (`backlog_live_nodes` / `backlog_live_bytes`)";
-    format!("{title}\n\n{}", markdown_table(&header, "", rows))
+    if sends.len() > 1 {
+        format!("{title}\n\n{table}")
+    } else {
+        String::new()
+    }
 }
 
 /// Draws the report's plots into `dir/plots`; returns the markdown that shows them.
@@ -289,93 +260,90 @@ fn plots(t: &Table, dir: &Path) -> Result<String, String> {
     let pdir = dir.join("plots");
     std::fs::create_dir_all(&pdir).map_err(|e| format!("{}: {e}", pdir.display()))?;
     let mut md = String::new();
-    let mut plot = |name: String, title: String, y: &str, series, caption: String| {
-        let x_label = if name.starts_with("backlog") {
+    // Draws one plot, a line a medium through the points `point` gives for each x.
+    let mut plot = |name: String,
+                    title: String,
+                    y: &str,
+                    xs: &[usize],
+                    point: &dyn Fn(&str, usize) -> Option<f64>,
+                    caption: String| {
+        let line = |m: &str| {
+            xs.iter()
+                .filter_map(|&x| Some((x as f64, point(m, x)?)))
+                .collect()
+        };
+        let series = t.media.iter().map(|m| (m.clone(), line(m))).collect();
+        let x = if name.starts_with("backlog") {
             "sends S"
         } else {
             "workers N"
         };
         let panel = Panel {
             title,
-            x_label: x_label.into(),
+            x_label: x.into(),
             y_label: y.into(),
             series,
         };
         md += &format!("![{caption}](plots/{name})\n\n*{caption}*\n\n");
         svg_panels(&pdir.join(name), (760, 440), None, &[panel])
     };
-    // One series per medium over workers, of values shifted by `offset`.
-    let over_workers = |sc: &str, c: f64, key: &str, metric: &str, offset: f64| {
-        let points = |m: &str| {
-            t.workers
-                .iter()
-                .filter_map(|&n| {
-                    t.top(m, sc, n, c, key, metric)
-                        .map(|v| (n as f64, v + offset))
-                })
-                .collect()
-        };
-        t.media.iter().map(|m| (m.clone(), points(m))).collect()
-    };
     let top = t.cancels.last().copied().unwrap_or(1.0);
-    for key in &t.keys {
-        let (title, caption) = (
-            format!("keepup: send ns (median), f = {top}, key {key}"),
-            format!("Keep-up send cost (median ns) against N, f = {top}, key {key}."),
-        );
+    for k in &t.keys {
+        let send = |m: &str, n| t.get(m, At("keepup", n, top, k), None, "send_ns_median");
+        let caption = format!("Keep-up send cost (median ns) against N, f = {top}, key {k}.");
         plot(
-            format!("keepup-send-{key}.svg"),
-            title,
+            format!("keepup-send-{k}.svg"),
+            format!("keepup: send ns (median), f = {top}, key {k}"),
             "ns per send",
-            over_workers("keepup", top, key, "send_ns_median", 0.0),
+            &t.workers,
+            &send,
             caption,
         )?;
-        let (title, caption) = (format!("keepup: wall ns per round, f = {top}, key {key}"), format!("Keep-up wall time per round (every worker sends and receives once), f = {top}, key {key}."));
+        let round = |m: &str, n| t.get(m, At("keepup", n, top, k), None, "round_ns");
+        let caption = format!("Keep-up wall time per round (every worker sends and receives once), f = {top}, key {k}.");
         plot(
-            format!("keepup-round-{key}.svg"),
-            title,
+            format!("keepup-round-{k}.svg"),
+            format!("keepup: wall ns per round, f = {top}, key {k}"),
             "ns per round",
-            over_workers("keepup", top, key, "round_ns", 0.0),
+            &t.workers,
+            &round,
             caption,
         )?;
     }
-    let key = t.keys.first().cloned().unwrap_or_else(|| "u64".into());
+    let k = t.keys.first().map_or("u64", |k| k);
     for &c in &t.cancels {
-        let (title, caption) = (format!("laggard: updates folded at catch-up (+1), f = {c}, key {key}"), format!("Updates the laggard folds at its catch-up (plus one, for the log axis), f = {c}, key {key}."));
+        let folded = |m: &str, n| {
+            Some(t.get(m, At("laggard", n, c, k), None, "laggard_updates_folded")? + 1.0)
+        };
+        let caption = format!("Updates the laggard folds at its catch-up (plus one, for the log axis), f = {c}, key {k}.");
         plot(
             format!("laggard-updates-f{c}.svg"),
-            title,
+            format!("laggard: updates folded at catch-up (+1), f = {c}, key {k}"),
             "updates folded + 1",
-            over_workers("laggard", c, &key, "laggard_updates_folded", 1.0),
+            &t.workers,
+            &folded,
             caption,
         )?;
     }
-    let sends = t.sends("backlog");
     let n = if t.workers.contains(&2) {
         2
     } else {
         t.workers[0]
     };
-    for &c in t.cancels.iter().filter(|_| sends.len() > 1) {
-        let points = |m: &str| {
-            sends
-                .iter()
-                .filter_map(|&s| {
-                    t.get(m, "backlog", n, c, &key, Some(s), "backlog_live_bytes")
-                        .map(|v| (s as f64, v.max(1.0)))
-                })
-                .collect()
+    for &c in t.cancels.iter().filter(|_| t.sends("backlog").len() > 1) {
+        let bytes = |m: &str, s| {
+            Some(
+                t.get(m, At("backlog", n, c, k), Some(s), "backlog_live_bytes")?
+                    .max(1.0),
+            )
         };
-        let series = t.media.iter().map(|m| (m.clone(), points(m))).collect();
-        let (title, caption) = (
-            format!("backlog: live bytes after S unread sends, N = {n}, f = {c}, key {key}"),
-            format!("Live bytes after S sends nobody read, N = {n}, f = {c}, key {key}."),
-        );
+        let caption = format!("Live bytes after S sends nobody read, N = {n}, f = {c}, key {k}.");
         plot(
             format!("backlog-bytes-f{c}.svg"),
-            title,
+            format!("backlog: live bytes after S unread sends, N = {n}, f = {c}, key {k}"),
             "live bytes",
-            series,
+            t.sends("backlog"),
+            &bytes,
             caption,
         )?;
     }
@@ -387,43 +355,74 @@ pub fn write_report(dir: &Path, rows: &[Row], meta: &Meta) -> Result<(), String>
     let t = Table::new(rows);
     let mut v = figures(&t, meta);
     v.insert("plots", plots(&t, dir)?);
-    let text = fill(TEMPLATE, |name| {
-        match name.split(':').collect::<Vec<_>>()[..] {
-            ["table", sc, _] if t.sends(sc).is_empty() => Some("(not measured)".into()),
-            ["table", sc, metric] => Some(metric_table(&t, sc, metric).trim_end().into()),
-            _ => v.get(name).cloned(),
-        }
-    })?;
+    let text = fill(TEMPLATE, |name| value(&t, &v, name))?;
     write_keeping_notes(&dir.join("RESULTS.md"), &text)
 }
 
-/// The values of the template's placeholders, but for the tables and plots.
+/// The value of one placeholder: `table:SCENARIO:METRIC`, `v:MEDIUM:SCENARIO:N:METRIC` (at
+/// the largest f, the first key and the largest sends; N may be `max`), `x:SCENARIO:N:METRIC`
+/// (chain / MPSC there), or a name from `named`.
+fn value(t: &Table, named: &BTreeMap<&str, String>, name: &str) -> Option<String> {
+    let (top, k0) = (
+        t.cancels.last().copied().unwrap_or(1.0),
+        t.keys.first().map_or("u64", |k| k),
+    );
+    let at = |sc, n: &str| {
+        Some(At(
+            sc,
+            if n == "max" {
+                *t.workers.last()?
+            } else {
+                n.parse().ok()?
+            },
+            top,
+            k0,
+        ))
+    };
+    Some(match name.split(':').collect::<Vec<_>>()[..] {
+        ["table", sc, _] if t.sends(sc).is_empty() => "(not measured)".into(),
+        ["table", sc, metric] => metric_table(t, sc, metric).trim_end().into(),
+        ["v", m, sc, n, metric] => num(t.get(m, at(sc, n)?, None, metric)),
+        ["x", sc, n, metric] => times(t.ratio(at(sc, n)?, metric)),
+        _ => named.get(name)?.clone(),
+    })
+}
+
+/// The named values of the template's placeholders: the run, and the targets' checks.
 fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
     let mut v = BTreeMap::new();
-    let failures: Vec<&str> = meta.failures.lines().collect();
-    v.insert("failures", match failures.len() {
-        0 => "**All runs passed their answer checks.**\n\n".into(),
-        n => format!("**{n} run(s) FAILED their answer check or panicked; their figures are left out of the medians below:**\n\n{}\n", failures.iter().map(|f| format!("- `{f}`\n")).collect::<String>()),
-    });
-    let (maxn, cores) = (t.workers.iter().copied().max().unwrap_or(1), meta.cores());
-    v.insert("oversubscribed", if maxn <= cores { String::new() } else {
-        format!("**This machine has {cores} cores: runs with N > {cores} worker threads oversubscribe it** (N = {maxn} puts {maxn} threads on {cores} cores), so for N > {cores} the figures measure preemption and lock-holder descheduling as much as the media. Read N <= {cores} as the contention-free and contended cases; read larger N only as relative orderings under oversubscription, not as scaling.\n\n")
-    });
+    let failures: Vec<String> = meta
+        .failures
+        .lines()
+        .map(|f| format!("- `{f}`\n"))
+        .collect();
+    let failed = format!("**{} run(s) FAILED their answer check or panicked; their figures are left out of the medians below:**\n\n", failures.len());
+    let passed = "**All runs passed their answer checks.**\n\n".to_string();
+    v.insert(
+        "failures",
+        if failures.is_empty() {
+            passed
+        } else {
+            failed + &failures.concat() + "\n"
+        },
+    );
+    let (n, c) = (t.workers.last().copied().unwrap_or(1), meta.cores());
+    let over = format!("**This machine has {c} cores: runs with N > {c} worker threads oversubscribe it** (N = {n} puts {n} threads on {c} cores), so for N > {c} the figures measure preemption and lock-holder descheduling as much as the media. Read N <= {c} as the contention-free and contended cases; read larger N only as relative orderings under oversubscription, not as scaling.\n\n");
+    v.insert("oversubscribed", if n > c { over } else { String::new() });
     let top = t.cancels.last().copied().unwrap_or(1.0);
-    let k0 = t.keys.first().cloned().unwrap_or_else(|| "u64".into());
+    let k0 = t.keys.first().map_or("u64", |k| k);
     let met = |ok: bool| if ok { "**met**" } else { "**missed**" }.to_string();
     // 1. The laggard folds at most twice its net change, plus a slack.
-    let slack = 64.0;
-    let mut worst: Option<(f64, String)> = None;
-    let mut count = 0;
-    for (key, c, n) in configs(t) {
-        let get = |metric| t.top("chain", "laggard", n, c, key, metric);
+    let (slack, mut count, mut worst) = (64.0, 0, None::<(f64, String)>);
+    for at in t.configs("laggard") {
+        let get = |metric| t.get("chain", at, None, metric);
         let (Some(f), Some(net)) = (get("laggard_updates_folded"), get("laggard_net_updates"))
         else {
             continue;
         };
         count += 1;
         if worst.as_ref().map_or(true, |w| f - 2.0 * net > w.0) {
+            let At(_, n, c, key) = at;
             worst = Some((
                 f - 2.0 * net,
                 format!("key {key}, f = {c}, N = {n}: {f} folded, net {net}"),
@@ -433,110 +432,100 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
     v.insert("t1_met", met(worst.as_ref().map_or(true, |w| w.0 <= slack)));
     v.insert(
         "t1_worst",
-        worst.map_or_else(|| "-".into(), |w| format!("{:.0} ({})", w.0, w.1)),
+        worst.map_or("-".into(), |w| format!("{:.0} ({})", w.0, w.1)),
     );
-    v.insert("t1_count", count.to_string());
-    v.insert("slack", slack.to_string());
+    v.extend([
+        ("t1_count", count.to_string()),
+        ("slack", slack.to_string()),
+    ]);
     v.insert(
         "lag_sends",
-        t.sends("laggard").last().copied().unwrap_or(0).to_string(),
+        t.sends("laggard").last().unwrap_or(&0).to_string(),
     );
     // 2. At f = 1, 1000 times fewer updates folded than MPSC.
     let (mut line, mut ok) = (String::new(), true);
     for key in &t.keys {
         line += &format!(" key {key}:");
         for &n in &t.workers {
-            let get = |m| t.top(m, "laggard", n, 1.0, key, "laggard_updates_folded");
+            let get = |m| {
+                t.get(
+                    m,
+                    At("laggard", n, 1.0, key),
+                    None,
+                    "laggard_updates_folded",
+                )
+            };
             if let (Some(c), Some(m)) = (get("chain"), get("mpsc")) {
-                ok &= m / c.max(1.0) >= 1000.0;
+                let r = (m / c.max(1.0)).round();
+                ok &= r >= 1000.0;
                 let nothing = if c == 0.0 {
                     ", chain folded nothing"
                 } else {
                     ""
                 };
-                line += &format!(
-                    " N={n}: chain {} vs MPSC {} ({}x{nothing});",
-                    num(Some(c)),
-                    num(Some(m)),
-                    num(Some((m / c.max(1.0)).round()))
-                );
+                let (c, m, r) = (num(Some(c)), num(Some(m)), num(Some(r)));
+                line += &format!(" N={n}: chain {c} vs MPSC {m} ({r}x{nothing});");
             }
         }
     }
     v.extend([("t2_met", met(ok)), ("t2_line", line)]);
     // 3. Backlog live nodes at most readers + 2.
-    let (sends, mut ok, mut closest) = (t.sends("backlog"), true, (f64::MIN, String::new()));
-    for ((key, c, n), &sv) in configs(t).flat_map(|k| sends.iter().map(move |s| (k, s))) {
-        if let Some(x) = t.get(
-            "chain",
-            "backlog",
-            n,
-            c,
-            key,
-            Some(sv),
-            "backlog_live_nodes",
-        ) {
-            ok &= x <= n as f64 + 2.0;
-            if x - (n as f64 + 2.0) > closest.0 {
-                closest = (
-                    x - (n as f64 + 2.0),
-                    format!("{x} at N = {n}, S = {sv}, f = {c}, key {key}"),
-                );
-            }
+    let (sends, mut closest) = (t.sends("backlog"), (f64::MIN, String::new()));
+    for (at, &s) in t
+        .configs("backlog")
+        .flat_map(|at| sends.iter().map(move |s| (at, s)))
+    {
+        let At(_, n, c, key) = at;
+        let Some(x) = t.get("chain", at, Some(s), "backlog_live_nodes") else {
+            continue;
+        };
+        if x - (n as f64 + 2.0) > closest.0 {
+            closest = (
+                x - (n as f64 + 2.0),
+                format!("{x} at N = {n}, S = {s}, f = {c}, key {key}"),
+            );
         }
     }
     v.extend([
         ("t3_sends", format!("{sends:?}")),
-        ("t3_met", met(ok)),
+        ("t3_met", met(closest.0 <= 0.0)),
         ("t3_closest", closest.1),
     ]);
     // 4. Allocations per in-place send.
-    let most = |key: &str| {
-        t.workers
+    let most = |k: &String| {
+        let per_n = t
+            .workers
             .iter()
-            .filter_map(|&n| t.top("chain", "backlog", n, 1.0, key, "allocs_per_send"))
-            .fold(0.0, f64::max)
+            .filter_map(|&n| t.get("chain", At("backlog", n, 1.0, k), None, "allocs_per_send"));
+        format!(
+            " key {k}: at most {:.4} allocations per send over N;",
+            per_n.fold(0.0, f64::max)
+        )
     };
-    v.insert(
-        "t4_line",
-        t.keys
-            .iter()
-            .map(|k| {
-                format!(
-                    " key {k}: at most {:.4} allocations per send over N;",
-                    most(k)
-                )
-            })
-            .collect(),
-    );
+    v.insert("t4_line", t.keys.iter().map(most).collect());
     // 5. Send-path ratios.
-    let mut rows = Vec::new();
-    for (key, &n) in t
-        .keys
-        .iter()
-        .flat_map(|k| t.workers.iter().map(move |n| (k, n)))
-    {
-        let cell = |metric: &str| {
-            let (c, m) = (
-                t.top("chain", "keepup", n, top, key, metric),
-                t.top("mpsc", "keepup", n, top, key, metric),
-            );
-            format!("{} ({} / {})", ratio(c, m), num(c), num(m))
+    let metrics = [
+        "send_ns_median",
+        "send_ns_mean",
+        "send_ns_p99",
+        "recv_ns_median",
+        "round_ns",
+    ];
+    let rows = t.configs("keepup").filter(|at| at.2 == top).map(|at| {
+        let get = |m, metric| num(t.get(m, at, None, metric));
+        let cell = |x| {
+            format!(
+                "{} ({} / {})",
+                times(t.ratio(at, x)),
+                get("chain", x),
+                get("mpsc", x)
+            )
         };
-        let metrics = [
-            "send_ns_median",
-            "send_ns_mean",
-            "send_ns_p99",
-            "recv_ns_median",
-            "round_ns",
-        ];
-        rows.push(
-            [key.clone(), n.to_string()]
-                .into_iter()
-                .chain(metrics.map(cell))
-                .collect(),
-        );
-    }
+        [at.3.to_string(), at.1.to_string()]
+            .into_iter()
+            .chain(metrics.map(cell))
+            .collect()
+    });
     let header = [
         "key",
         "N",
@@ -546,52 +535,28 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
         "recv median chain / MPSC",
         "round chain / MPSC",
     ];
-    let table = markdown_table(&header, "", rows);
-    v.insert(
-        "t5_table",
-        table
-            .lines()
-            .map(|l| format!("   {l}"))
-            .collect::<Vec<_>>()
-            .join("\n"),
-    );
+    let table = markdown_table(&header, "", rows)
+        .lines()
+        .map(|l| format!("   {l}"))
+        .collect::<Vec<_>>();
+    v.insert("t5_table", table.join("\n"));
     // The analysis.
-    let x = |r: Option<f64>| r.map_or_else(|| "-".into(), |r| format!("{r:.2}x"));
-    let r = |n: usize, key: &str, metric: &str| {
-        let get = |m| t.top(m, "keepup", n, top, key, metric);
-        x(get("chain").zip(get("mpsc")).map(|(c, m)| c / m))
+    let maxn = t.workers.last().copied().unwrap_or(1);
+    let kb = |kb: &String| {
+        let r = |n| times(t.ratio(At("keepup", n, top, kb), "send_ns_median"));
+        format!(
+            "; with the allocating key {kb}: {} at N = 2 and {} at N = {maxn}",
+            r(2),
+            r(maxn)
+        )
     };
-    v.extend([
-        ("send_n1", r(1, &k0, "send_ns_median")),
-        ("send_n2", r(2, &k0, "send_ns_median")),
-        ("send_nmax", r(maxn, &k0, "send_ns_median")),
-    ]);
-    v.insert(
-        "send_kb",
-        t.keys.get(1).map_or_else(String::new, |kb| {
-            format!(
-                "; with the allocating key {kb}: {} at N = 2 and {} at N = {maxn}",
-                r(2, kb, "send_ns_median"),
-                r(maxn, kb, "send_ns_median")
-            )
-        }),
-    );
-    v.insert("round_n2", r(2, &k0, "round_ns"));
-    v.insert(
-        "recv_chain",
-        num(t.top("chain", "keepup", 2, top, &k0, "recv_ns_median")),
-    );
-    v.insert(
-        "recv_mpsc",
-        num(t.top("mpsc", "keepup", 2, top, &k0, "recv_ns_median")),
-    );
-    let lag = |m: &str| {
-        num(median(
-            t.workers
-                .iter()
-                .filter_map(|&n| t.top(m, "laggard", n, 1.0, &k0, "laggard_updates_folded"))
-                .collect(),
-        ))
+    v.insert("send_kb", t.keys.get(1).map(kb).unwrap_or_default());
+    let lag = |m| {
+        let per_n = t
+            .workers
+            .iter()
+            .filter_map(|&n| t.get(m, At("laggard", n, 1.0, k0), None, "laggard_updates_folded"));
+        num(median(per_n.collect()))
     };
     v.extend([
         ("lag_mpsc", lag("mpsc")),
@@ -601,43 +566,27 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
     let capped = t
         .workers
         .iter()
-        .filter_map(|&n| t.max_sends("chain", "laggard", n, 0.0, &k0, "laggard_updates_folded"))
-        .max();
+        .filter_map(|&n| t.max_sends("chain", At("laggard", n, 0.0, k0), "laggard_updates_folded"));
     v.insert(
         "lag_cap",
-        capped.map_or_else(|| "-".into(), |s| s.to_string()),
+        capped.max().map_or("-".into(), |s| s.to_string()),
     );
-    let b = |m: &str, metric: &str| num(t.top(m, "backlog", 2, top, &k0, metric));
-    for (name, m) in [
-        ("bytes_chain", "chain"),
-        ("bytes_mpsc", "mpsc"),
-        ("bytes_mesh", "mesh"),
-        ("bytes_ledger", "ledger"),
-        ("bytes_cells", "cells"),
-    ] {
-        v.insert(name, b(m, "backlog_live_bytes"));
-    }
-    v.extend([
-        ("bsend_chain", b("chain", "send_ns_median")),
-        ("bmean_chain", b("chain", "send_ns_mean")),
-        ("bsend_mpsc", b("mpsc", "send_ns_median")),
-        ("bmean_mpsc", b("mpsc", "send_ns_mean")),
-        ("bsend_mesh", b("mesh", "send_ns_median")),
-    ]);
     v.extend([
         ("command", meta.command.clone()),
         ("date", meta.date.clone()),
         ("seconds", format!("{:.0}", meta.seconds)),
-        ("reps", meta.reps.to_string()),
     ]);
     v.extend([
-        ("machine", meta.machine.trim().to_string()),
+        ("reps", meta.reps.to_string()),
+        ("machine", meta.machine.trim().into()),
         ("batch", meta.batch.to_string()),
-        ("top", top.to_string()),
-        ("k0", k0),
-        ("maxn", maxn.to_string()),
     ]);
-    v.insert("backlog_across", backlog_across(t));
+    v.extend([
+        ("top", top.to_string()),
+        ("k0", k0.to_string()),
+        ("maxn", maxn.to_string()),
+        ("backlog_across", backlog_across(t)),
+    ]);
     v
 }
 
@@ -662,28 +611,24 @@ mod tests {
             row("mpsc", 1000, 4000.0),
             row("chain", 100, 0.0),
         ]);
+        let at = |n| At("laggard", n, 1.0, "u64");
         assert_eq!(
-            t.top("mpsc", "laggard", 2, 1.0, "u64", "laggard_updates_folded"),
+            t.get("mpsc", at(2), None, "laggard_updates_folded"),
             Some(4000.0)
         );
         assert_eq!(
-            t.top("chain", "laggard", 4, 1.0, "u64", "laggard_updates_folded"),
-            None
+            t.get("mpsc", at(2), Some(100), "laggard_updates_folded"),
+            Some(400.0)
         );
+        assert_eq!(t.get("chain", at(4), None, "laggard_updates_folded"), None);
         assert_eq!(t.media, vec!["chain".to_string(), "mpsc".to_string()]);
     }
 
     #[test]
     fn every_placeholder_of_the_template_has_a_value() {
         let t = Table::new(&[]);
-        let v = figures(&t, &Meta::default());
-        fill(TEMPLATE, |name| {
-            if name.starts_with("table:") || name == "plots" {
-                Some(String::new())
-            } else {
-                v.get(name).cloned()
-            }
-        })
-        .unwrap();
+        let mut v = figures(&t, &Meta::default());
+        v.insert("plots", String::new());
+        fill(TEMPLATE, |name| value(&t, &v, name)).unwrap();
     }
 }
