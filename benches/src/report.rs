@@ -184,15 +184,11 @@ fn table<'a>(
     cells: &[&str],
     value: impl Fn(&str, At, Option<usize>, &str) -> String,
 ) -> String {
-    let names: Vec<String> = t
+    let names = t
         .media
         .iter()
-        .flat_map(|m| cells.iter().map(move |c| format!("{m}{c}")))
-        .collect();
-    let header: Vec<&str> = ["key", "f", "N", "S"]
-        .into_iter()
-        .chain(names.iter().map(|n| n.as_str()))
-        .collect();
+        .flat_map(|m| cells.iter().map(move |c| format!(" | {m}{c}")));
+    let header = format!("key | f | N | S{}", names.collect::<String>());
     let rows = rows.map(|(at, s)| {
         let cells = t
             .media
@@ -526,16 +522,8 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
             .chain(metrics.map(cell))
             .collect()
     });
-    let header = [
-        "key",
-        "N",
-        "send median chain / MPSC",
-        "send mean chain / MPSC",
-        "send p99 chain / MPSC",
-        "recv median chain / MPSC",
-        "round chain / MPSC",
-    ];
-    let table = markdown_table(&header, "", rows)
+    let header = "key | N | send median chain / MPSC | send mean chain / MPSC | send p99 chain / MPSC | recv median chain / MPSC | round chain / MPSC";
+    let table = markdown_table(header, "", rows)
         .lines()
         .map(|l| format!("   {l}"))
         .collect::<Vec<_>>();

@@ -33,7 +33,7 @@
 //! let err = report::read_rows::<Row>(&path).unwrap_err();
 //! assert!(err.ends_with(":2: column 2 (workers): invalid digit found in string"), "{err}");
 //!
-//! let table = report::markdown_table(&["medium", "value"], "lr", [vec!["chain".into(), report::Figures::COMPACT.format(1.5)]]);
+//! let table = report::markdown_table("medium | value", "lr", [vec!["chain".into(), report::Figures::COMPACT.format(1.5)]]);
 //! assert_eq!(table, "| medium | value |\n|---|---:|\n| chain | 1.50 |\n");
 //! ```
 #![deny(missing_docs, unreachable_pub)]

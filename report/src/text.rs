@@ -83,17 +83,17 @@ impl Figures {
     }
 }
 
-/// A markdown table: the header, an alignment row (`align` holds one letter a column, `r`
-/// for right-aligned, anything else for the default), then the rows.
+/// A markdown table: the header (`"a | b"`), an alignment row (`align` holds one letter a
+/// column, `r` for right-aligned, anything else for the default), then the rows.
 pub fn markdown_table(
-    header: &[&str],
+    header: &str,
     align: &str,
     rows: impl IntoIterator<Item = Vec<String>>,
 ) -> String {
     let line = |cells: &[String]| format!("| {} |\n", cells.join(" | "));
-    let mut s = line(&header.iter().map(|h| h.to_string()).collect::<Vec<_>>());
+    let mut s = format!("| {header} |\n");
     let mut letters = align.chars();
-    for _ in header {
+    for _ in header.split(" | ") {
         s.push_str(if letters.next() == Some('r') {
             "|---:"
         } else {

@@ -302,19 +302,11 @@ fn tables(rows: &[Summary]) -> String {
                 pairs,
             ]
         });
-        let header = [
-            "workers",
-            "metric",
-            "stock (median)",
-            "chain (median)",
-            "ratio chain/stock",
-            "checksums",
-            "pairs",
-        ];
+        let header = "workers | metric | stock (median) | chain (median) | ratio chain/stock | checksums | pairs";
         let _ = write!(
             s,
             "\n### {name}: {what}\n\n{}",
-            markdown_table(&header, "rlrrrll", body)
+            markdown_table(header, "rlrrrll", body)
         );
     }
     s
