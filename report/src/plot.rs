@@ -21,9 +21,11 @@ pub struct Panel {
     pub series: Vec<Series>,
 }
 
-/// Line colour of a medium, the same in every plot (MPSC and stock timely share blue).
+/// Line colour of a medium (the first word of a series' name), the same in every plot (MPSC
+/// and stock timely share blue); a series whose name has more words is drawn lighter for each
+/// series of the same medium before it in its panel.
 fn colour(name: &str) -> RGBColor {
-    match name {
+    match name.split(' ').next().unwrap_or_default() {
         "chain" => RGBColor(214, 39, 40),
         "mesh" => RGBColor(148, 103, 189),
         "ledger" => RGBColor(44, 160, 44),
@@ -107,8 +109,12 @@ fn draw(area: &DrawingArea<SVGBackend<'_>, Shift>, panel: &Panel) -> Result<(), 
         let grid = vec![(x.log2(), y0), (x.log2(), y1)];
         chart.draw_series([PathElement::new(grid, BLACK.mix(0.15))])?;
     }
-    for (name, points) in &panel.series {
-        let c = colour(name);
+    for (i, (name, points)) in panel.series.iter().enumerate() {
+        let medium = |s: &Series| s.0.split(' ').next() == name.split(' ').next();
+        let shade = panel.series[..i].iter().filter(|s| medium(s)).count() as f64;
+        let RGBColor(r, g, b) = colour(name);
+        let light = |x: u8| (x as f64 + (255.0 - x as f64) * (1.0 - 0.6f64.powf(shade))) as u8;
+        let c = RGBColor(light(r), light(g), light(b));
         let points: Vec<(f64, f64)> = points.iter().map(|&(x, y)| (x.log2(), y)).collect();
         chart
             .draw_series(LineSeries::new(points.iter().copied(), c.stroke_width(2)))?

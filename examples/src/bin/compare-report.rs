@@ -95,6 +95,18 @@ const EXAMPLES: &[(&str, &str, &str, &str)] = &[
         "round_p50_us",
         "median round (µs)",
     ),
+    (
+        "stall",
+        "recovery after one worker stalls (timely's default progress mode, demand)",
+        "d50_updates",
+        "updates folded after a 50 ms stall",
+    ),
+    (
+        "stall-eager",
+        "recovery after one worker stalls (eager progress mode)",
+        "d50_updates",
+        "updates folded after a 50 ms stall",
+    ),
 ];
 
 /// Metrics for which a larger value is better (their ratio above 1 favours the chain).
@@ -312,10 +324,12 @@ fn tables(rows: &[Summary]) -> String {
     s
 }
 
-/// One panel an example: its headline metric's median against the worker count, both media.
+/// One panel an example present: its headline metric's median against the worker count.
 fn plot(path: &Path, rows: &[Summary], meta: &Meta) -> Result<(), String> {
-    let panels: Vec<Panel> = EXAMPLES
+    let present = EXAMPLES
         .iter()
+        .filter(|e| rows.iter().any(|r| r.example == e.0));
+    let panels: Vec<Panel> = present
         .map(|&(name, what, metric, axis)| {
             let of = |r: &&Summary| r.example == name && r.metric == metric;
             let line = |pick: fn(&Summary) -> f64| {
@@ -336,7 +350,60 @@ fn plot(path: &Path, rows: &[Summary], meta: &Meta) -> Result<(), String> {
         .collect();
     let machine = meta.machine.split(';').next().unwrap_or_default();
     let title = format!("stock timely (blue) vs chain (red): medians (log scale), {machine}");
-    svg_panels(path, (1200, 860), Some(&title), &panels)
+    svg_panels(
+        path,
+        (1200, 430 * panels.len().div_ceil(2) as u32),
+        Some(&title),
+        &panels,
+    )
+}
+
+/// The stall examples' figures against the stall length: recovery time and updates folded on
+/// return, a line a medium and worker count. `None` when no stall example ran.
+fn stall_plot(path: &Path, rows: &[Summary]) -> Option<Result<(), String>> {
+    let length = |metric: &str, what: &str| {
+        metric
+            .strip_prefix('d')?
+            .strip_suffix(what)?
+            .parse::<f64>()
+            .ok()
+    };
+    let mut panels = Vec::new();
+    for (example, mode) in [("stall", "demand"), ("stall-eager", "eager")] {
+        for (what, axis) in [
+            ("_recovery_ms", "recovery (ms)"),
+            ("_updates", "updates folded on return"),
+        ] {
+            let mut series = BTreeMap::<String, Vec<(f64, f64)>>::new();
+            for r in rows.iter().filter(|r| r.example == example) {
+                let Some(d) = length(&r.metric, what) else {
+                    continue;
+                };
+                for (medium, v) in [("stock", r.stock), ("chain", r.chain)] {
+                    series
+                        .entry(format!("{medium} w={}", r.workers))
+                        .or_default()
+                        .push((d, v));
+                }
+            }
+            let title = format!("{example} ({mode} progress): {axis}");
+            panels.push(Panel {
+                title,
+                x_label: "stall (ms)".into(),
+                y_label: axis.into(),
+                series: series.into_iter().collect(),
+            });
+        }
+    }
+    panels.retain(|p| !p.series.is_empty());
+    (!panels.is_empty()).then(|| {
+        svg_panels(
+            path,
+            (1200, 430 * panels.len().div_ceil(2) as u32),
+            None,
+            &panels,
+        )
+    })
 }
 
 fn main() {
@@ -369,6 +436,9 @@ fn main() {
     }
     let results = tables(&rows);
     print!("{}", results.trim_start());
+    let stall_svg = cli.svg.with_file_name("stall.svg");
+    let stall = stall_plot(&stall_svg, &rows)
+        .and_then(|r| r.inspect_err(|e| eprintln!("warning: {e}")).ok());
     let plotted = plot(&cli.svg, &rows, &meta)
         .inspect_err(|e| eprintln!("warning: could not draw the plot: {e}"));
 
@@ -401,9 +471,15 @@ fn main() {
                     + if meta.mismatches.is_empty() { "" } else { "\n" }
             }
             "results" => results.clone(),
-            "plot" => plotted.as_ref().map_or(String::new(), |_| {
-                format!("\n## Plot\n\n![stock vs chain]({file})\n\n")
-            }),
+            "plot" => {
+                let main = plotted.as_ref().map_or(String::new(), |_| {
+                    format!("\n## Plot\n\n![stock vs chain]({file})\n\n")
+                });
+                let stall = stall.map_or(String::new(), |_| {
+                    "![recovery after a stall, against its length](stall.svg)\n\n".into()
+                });
+                main + &stall
+            }
             _ => return None,
         })
     })
