@@ -367,7 +367,7 @@ fn value(t: &Table, named: &BTreeMap<&str, String>, name: &str) -> Option<String
         Some(At(
             sc,
             if n == "max" {
-                *t.workers.last()?
+                t.workers.last().copied().unwrap_or(0)
             } else {
                 n.parse().ok()?
             },
