@@ -68,46 +68,24 @@ struct Cli {
 /// The report's text, with `{name}` placeholders.
 const TEMPLATE: &str = include_str!("compare-report.md");
 
-/// What each example measures and the metric its plot panel shows: name, description,
-/// plotted metric, the plot's y-axis title.
-const EXAMPLES: &[(&str, &str, &str, &str)] = &[
-    (
-        "barrier",
-        "pure progress round-trip (a barrier per round)",
-        "us_per_round",
-        "µs per round",
-    ),
-    (
-        "openloop",
-        "open-loop latency, fixed release rate",
-        "p99_us",
-        "p99 latency (µs)",
-    ),
-    (
-        "reach",
-        "differential BFS under edge changes (one nested scope)",
-        "round_p50_us",
-        "median round (µs)",
-    ),
-    (
-        "scc",
-        "differential SCC under edge changes (two nested scopes)",
-        "round_p50_us",
-        "median round (µs)",
-    ),
-    (
-        "stall",
-        "recovery after one worker stalls (timely's default progress mode, demand)",
-        "d50_updates",
-        "updates folded after a 50 ms stall",
-    ),
-    (
-        "stall-eager",
-        "recovery after one worker stalls (eager progress mode)",
-        "d50_updates",
-        "updates folded after a 50 ms stall",
-    ),
-];
+/// What each example measures and the metric its plot panel shows, one a line: name,
+/// description, plotted metric and the plot's y-axis title.
+const EXAMPLES: &str = "\
+barrier | pure progress round-trip (a barrier per round) | us_per_round | µs per round
+openloop | open-loop latency, fixed release rate | p99_us | p99 latency (µs)
+reach | differential BFS under edge changes (one nested scope) | round_p50_us | median round (µs)
+scc | differential SCC under edge changes (two nested scopes) | round_p50_us | median round (µs)
+stall | recovery after one worker stalls (timely's default progress mode, demand) | d50_updates | updates folded after a 50 ms stall
+stall-eager | recovery after one worker stalls (eager progress mode) | d50_updates | updates folded after a 50 ms stall";
+
+/// The rows of [`EXAMPLES`].
+fn examples() -> impl Iterator<Item = [&'static str; 4]> {
+    let fields = |line: &'static str| {
+        let mut f = line.split(" | ");
+        [(); 4].map(|_| f.next().unwrap_or_default())
+    };
+    EXAMPLES.lines().map(fields)
+}
 
 /// Metrics for which a larger value is better (their ratio above 1 favours the chain).
 const HIGHER_IS_BETTER: &[&str] = &["rounds_per_s"];
@@ -173,7 +151,7 @@ fn index<'a>(names: &mut Vec<&'a str>, name: &'a str) -> usize {
 
 /// Summarizes the runs: clean pairs only where an example and worker count has any.
 fn summarize(runs: &[Run], cli: &Cli) -> (Vec<Summary>, Meta) {
-    let mut order: Vec<&str> = EXAMPLES.iter().map(|e| e.0).collect();
+    let mut order: Vec<&str> = examples().map(|e| e[0]).collect();
     let mut metrics: Vec<&str> = Vec::new();
     let mut series: BTreeMap<(usize, usize, usize), Pairs> = BTreeMap::new();
     let mut checksums: BTreeMap<(&str, usize), BTreeSet<&str>> = BTreeMap::new();
@@ -287,7 +265,7 @@ fn tables(rows: &[Summary]) -> String {
     let mut names: Vec<&str> = rows.iter().map(|r| r.example.as_str()).collect();
     names.dedup();
     for name in names {
-        let what = EXAMPLES.iter().find(|e| e.0 == name).map_or("", |e| e.1);
+        let what = examples().find(|e| e[0] == name).map_or("", |e| e[1]);
         let body = rows.iter().filter(|r| r.example == name).map(|r| {
             let better = if HIGHER_IS_BETTER.contains(&r.metric.as_str()) {
                 " (higher is better)"
@@ -326,11 +304,9 @@ fn tables(rows: &[Summary]) -> String {
 
 /// One panel an example present: its headline metric's median against the worker count.
 fn plot(path: &Path, rows: &[Summary], meta: &Meta) -> Result<(), String> {
-    let present = EXAMPLES
-        .iter()
-        .filter(|e| rows.iter().any(|r| r.example == e.0));
+    let present = examples().filter(|e| rows.iter().any(|r| r.example == e[0]));
     let panels: Vec<Panel> = present
-        .map(|&(name, what, metric, axis)| {
+        .map(|[name, what, metric, axis]| {
             let of = |r: &&Summary| r.example == name && r.metric == metric;
             let line = |pick: fn(&Summary) -> f64| {
                 let points = rows.iter().filter(of).map(|r| (r.workers as f64, pick(r)));
