@@ -18,8 +18,8 @@
 use std::sync::mpsc;
 use std::time::Instant;
 
-use benches::report::median;
 use chain::{Batch, Chain, Chainable};
+use report::median;
 
 /// The key of thread `me`'s capability at round `r`: the threads' keys never collide.
 fn key(me: u64, r: u64) -> u64 {

@@ -1,17 +1,23 @@
-//! `compare-report`: medians, paired ratios, the checksum check, the kept notes and the last line.
+//! `compare-report`: medians, paired ratios, the checksum check, the kept notes, the last line,
+//! and the report rebuilt from its summary CSV alone.
 
 use std::path::Path;
 use std::process::Command;
 
 fn raw_line(example: &str, w: usize, mode: &str, rep: usize, key: &str, value: &str) -> String {
-    format!("{example}\t{w}\t{mode}\t{rep}\t{key}\t{value}\n")
+    format!("{example},{w},{mode},{rep},{key},{value}\n")
 }
 
 fn run(dir: &Path, raw: &str) -> (i32, String, String) {
-    std::fs::write(dir.join("raw.tsv"), raw).unwrap();
+    let raw = format!("example,workers,mode,rep,key,value\n{raw}");
+    std::fs::write(dir.join("raw.csv"), raw).unwrap();
+    report(dir, "--raw", &dir.join("raw.csv"))
+}
+
+fn report(dir: &Path, input: &str, path: &Path) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_compare-report"))
-        .arg("--raw")
-        .arg(dir.join("raw.tsv"))
+        .arg(input)
+        .arg(path)
         .arg("--markdown")
         .arg(dir.join("latency.md"))
         .arg("--svg")
@@ -53,22 +59,20 @@ fn ratio_line_is_the_median_of_paired_ratios() {
         stdout.lines().last().unwrap(),
         "ratio chain/stock barrier w=2: 1.500"
     );
-    let row = stdout
-        .lines()
-        .find(|l| l.starts_with("barrier") && l.contains(" 2  us_per_round"))
-        .unwrap();
-    assert!(
-        row.contains("2.000") && row.contains("1.500") && row.contains("agree"),
-        "{row}"
-    );
+    let row = "| 2 | us_per_round | 2.000 | 2.000 | 1.500 | agree | 3 of 3 clean |";
+    assert!(stdout.contains(row), "{stdout}");
     let md = std::fs::read_to_string(dir.join("latency.md")).unwrap();
-    assert!(
-        md.contains("| 2 | us_per_round | 2.000 | 2.000 | 1.500 | agree | 3 of 3 clean |"),
-        "{md}"
-    );
+    assert!(md.contains(row), "{md}");
     assert!(md.contains("test machine"));
     let svg = std::fs::read_to_string(dir.join("latency.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("barrier"));
+
+    // The summary CSV alone rebuilds the same report.
+    std::fs::remove_file(dir.join("latency.md")).unwrap();
+    let (code, again, stderr) = report(&dir, "--from-csv", &dir.join("latency.csv"));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(again, stdout);
+    assert_eq!(std::fs::read_to_string(dir.join("latency.md")).unwrap(), md);
 }
 
 #[test]
@@ -104,7 +108,7 @@ fn disagreeing_checksums_fail_the_report() {
         "{stderr}"
     );
     assert!(stdout.contains("MISMATCH"));
-    assert!(!stdout.contains("ratio chain/stock"));
+    assert!(!stdout.contains("ratio chain/stock barrier"));
     let md = std::fs::read_to_string(dir.join("latency.md")).unwrap();
     assert!(md.contains("Checksum mismatches"));
 }
@@ -112,9 +116,19 @@ fn disagreeing_checksums_fail_the_report() {
 #[test]
 fn malformed_input_is_a_clear_error() {
     let dir = tempdir("malformed");
-    let (code, _, stderr) = run(&dir, "barrier\t2\tstock\n");
+    let (code, _, stderr) = run(&dir, "barrier,2,stock\n");
     assert_eq!(code, 1);
-    assert!(stderr.starts_with("error: raw line 1"), "{stderr}");
+    assert!(
+        stderr.starts_with("error: ")
+            && stderr.contains("raw.csv:2: 3 fields where the header has 6"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(&dir, "barrier,two,stock,1,us_per_round,1\n");
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("raw.csv:2: column 2 (workers): invalid digit"),
+        "{stderr}"
+    );
     let (code, _, stderr) = run(
         &dir,
         &raw_line("barrier", 2, "other", 1, "us_per_round", "1"),
@@ -152,8 +166,8 @@ fn pairs_disturbed_by_other_processes_are_left_out() {
 
     // When no pair is clean, all are used and the table says so.
     let noisy = raw
-        .replace("\tothers\t0\n", "\tothers\t90\n")
-        .replace("\tothers\t3\n", "\tothers\t90\n");
+        .replace(",others,0\n", ",others,90\n")
+        .replace(",others,3\n", ",others,90\n");
     let (code, stdout, _) = run(&dir, &noisy);
     assert_eq!(code, 0);
     assert!(stdout.contains("all 3 (none clean)"), "{stdout}");

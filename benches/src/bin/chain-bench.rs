@@ -7,10 +7,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use benches::report::{median, read_csv, write_csv, write_report, Meta, Row};
+use benches::report::{write_report, Meta, Row};
 use benches::{run, KeyKind, MediumKind, RunSpec, Scenario};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
+use report::{median, meta_path, read_rows, write_rows};
 
 #[global_allocator]
 static ALLOC: benches::CountingAlloc = benches::CountingAlloc;
@@ -64,7 +65,8 @@ struct Args {
     /// Repetitions per configuration (figures are medians) [quick: 1; full: 3].
     #[arg(long)]
     reps: Option<usize>,
-    /// CSV output [quick: target/bench/quick.csv; full: target/bench/full.csv].
+    /// CSV output [quick: target/bench/quick.csv; full: benches/results.csv]; the full sweep
+    /// also writes its run description beside it (`results-meta.csv` for `results.csv`).
     #[arg(long)]
     csv: Option<PathBuf>,
     /// Directory for RESULTS.md and plots/ (full mode only) [benches].
@@ -73,7 +75,8 @@ struct Args {
     /// File holding the machine description for the report (e.g. lscpu output).
     #[arg(long)]
     machine_file: Option<PathBuf>,
-    /// Regenerate the report from this full CSV instead of running.
+    /// Regenerate the report from this full CSV (and the run description beside it) instead
+    /// of running.
     #[arg(long)]
     from_csv: Option<PathBuf>,
     /// The command line to quote in the report.
@@ -126,16 +129,9 @@ fn real_main() -> Result<(), String> {
     };
     let reps = a.reps.unwrap_or(if q { 1 } else { 3 }).max(1);
     if let Some(p) = &a.from_csv {
-        let rows = read_csv(p)?;
-        let meta = Meta {
-            command: a.command_name.clone(),
-            date: now_utc(),
-            seconds: 0.0,
-            reps,
-            machine,
-            batch: a.batch,
-            failures: Vec::new(),
-        };
+        let rows = read_rows::<Row>(p)?;
+        let meta = read_rows::<Meta>(&meta_path(p))?.pop();
+        let meta = meta.ok_or_else(|| format!("{}: no row", meta_path(p).display()))?;
         write_report(&report_dir, &rows, &meta)?;
         eprintln!("wrote {}", report_dir.join("RESULTS.md").display());
         return Ok(());
@@ -267,10 +263,10 @@ fn real_main() -> Result<(), String> {
         PathBuf::from(if q {
             "target/bench/quick.csv"
         } else {
-            "target/bench/full.csv"
+            "benches/results.csv"
         })
     });
-    write_csv(&csv, &rows, !q).map_err(|e| format!("{}: {e}", csv.display()))?;
+    write_rows(&csv, &rows)?;
     eprintln!(
         "{} of {total} runs passed their answer checks in {secs:.1} s; wrote {}",
         total - failures.len() as u64,
@@ -284,8 +280,9 @@ fn real_main() -> Result<(), String> {
             reps,
             machine,
             batch: a.batch,
-            failures: failures.clone(),
+            failures: failures.join("\n"),
         };
+        write_rows(&meta_path(&csv), &[&meta])?;
         write_report(&report_dir, &rows, &meta)?;
         eprintln!("wrote {}", report_dir.join("RESULTS.md").display());
     }

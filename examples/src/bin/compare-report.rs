@@ -1,27 +1,42 @@
-//! Turns the raw measurements `scripts/compare` collected into a table of medians with
-//! chain/stock ratios (printed, and written as markdown) and an SVG plot.
+//! `compare-report`: the stock-vs-chain comparison's medians, paired ratios, checksum check,
+//! markdown report and plot.
 //!
-//! The raw file has one tab-separated line per reported value:
-//! `example workers mode rep key value`, where `key` is a metric name, `checksum`,
-//! `chain-feature` or `medium`. Exits with status 1 (after writing the report) when two runs of
-//! the same example and worker count disagree on their checksum.
+//! `--raw RUNS.csv` reads what `scripts/compare` collected, one row a reported value (header
+//! `example,workers,mode,rep,key,value`; `key` is a metric, `checksum`, `chain-feature`,
+//! `medium`, `busy` or `others`), summarizes it into one row an example, worker count and
+//! metric, and writes that summary (`--csv`, default the markdown's path with `.csv`) and its
+//! run description (`latency-meta.csv`). `--from-csv SUMMARY.csv` rebuilds the report from
+//! those two files alone. Exits with status 1 (after writing the report) when two runs of the
+//! same example and worker count disagree on their checksum.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Parser;
-use plotters::prelude::*;
-
-use examples::{fail, percentile};
+use examples::fail;
+use report::{
+    fill, markdown_table, median, meta_path, read_rows, svg_panels, write_rows, Figures, Panel,
+};
+use serde::{Deserialize, Serialize};
 
 /// Summarize a stock-vs-chain comparison.
 #[derive(Parser, Debug)]
 #[command(name = "compare-report")]
 struct Cli {
-    /// The raw measurements (tab-separated).
+    /// The raw measurements (CSV, one row a reported value).
+    #[arg(
+        long,
+        required_unless_present = "from_csv",
+        conflicts_with = "from_csv"
+    )]
+    raw: Option<PathBuf>,
+    /// Rebuild the report from this summary CSV (and the run description beside it).
     #[arg(long)]
-    raw: PathBuf,
+    from_csv: Option<PathBuf>,
+    /// Where to write the summary of `--raw` [the markdown's path with `.csv`].
+    #[arg(long)]
+    csv: Option<PathBuf>,
     /// Where to write the markdown report; text after its notes marker is kept.
     #[arg(long)]
     markdown: PathBuf,
@@ -50,510 +65,412 @@ struct Cli {
     ratio_workers: usize,
 }
 
-const NOTES_MARKER: &str =
-    "<!-- notes: everything below this line is kept when the report is regenerated -->";
+/// The report's text, with `{name}` placeholders.
+const TEMPLATE: &str = include_str!("compare-report.md");
 
-/// What each example measures and the metric its plot panel shows.
-/// Each entry: name, description, plotted metric, the plot's y-axis title.
-const EXAMPLES: &[(&str, &str, &str, &str)] = &[
-    (
-        "barrier",
-        "pure progress round-trip (a barrier per round)",
-        "us_per_round",
-        "µs per round",
-    ),
-    (
-        "openloop",
-        "open-loop latency, fixed release rate",
-        "p99_us",
-        "p99 latency (µs)",
-    ),
-    (
-        "reach",
-        "differential BFS under edge changes (one nested scope)",
-        "round_p50_us",
-        "median round (µs)",
-    ),
-    (
-        "scc",
-        "differential SCC under edge changes (two nested scopes)",
-        "round_p50_us",
-        "median round (µs)",
-    ),
-];
+/// What each example measures and the metric its plot panel shows, one a line: name,
+/// description, plotted metric and the plot's y-axis title.
+const EXAMPLES: &str = "\
+barrier | pure progress round-trip (a barrier per round) | us_per_round | µs per round
+openloop | open-loop latency, fixed release rate | p99_us | p99 latency (µs)
+reach | differential BFS under edge changes (one nested scope) | round_p50_us | median round (µs)
+scc | differential SCC under edge changes (two nested scopes) | round_p50_us | median round (µs)
+stall | recovery after one worker stalls (timely's default progress mode, demand) | d50_updates | updates folded after a 50 ms stall
+stall-eager | recovery after one worker stalls (eager progress mode) | d50_updates | updates folded after a 50 ms stall";
+
+/// The rows of [`EXAMPLES`].
+fn examples() -> impl Iterator<Item = [&'static str; 4]> {
+    let fields = |line: &'static str| {
+        let mut f = line.split(" | ");
+        [(); 4].map(|_| f.next().unwrap_or_default())
+    };
+    EXAMPLES.lines().map(fields)
+}
 
 /// Metrics for which a larger value is better (their ratio above 1 favours the chain).
 const HIGHER_IS_BETTER: &[&str] = &["rounds_per_s"];
 
+/// One reported value of one run, as `scripts/compare` collects it.
+#[derive(Debug, Deserialize)]
+struct Run {
+    example: String,
+    workers: usize,
+    mode: String,
+    rep: usize,
+    key: String,
+    value: String,
+}
+
+/// One example, worker count and metric: medians over the repetitions used, and the median of
+/// the back-to-back pairs' chain/stock ratios.
+#[derive(Debug, Serialize, Deserialize)]
+struct Summary {
+    example: String,
+    workers: usize,
+    metric: String,
+    stock: f64,
+    chain: f64,
+    ratio: f64,
+    /// `agree`, `MISMATCH` or `-` (no checksum reported).
+    checksums: String,
+    pairs_used: usize,
+    pairs_run: usize,
+    /// Whether the pairs used are the clean ones (otherwise all, none being clean).
+    clean: bool,
+}
+
+/// How the comparison ran: the report's preamble.
+#[derive(Debug, Serialize, Deserialize)]
+struct Meta {
+    command: String,
+    date: String,
+    commit: String,
+    machine: String,
+    feature: String,
+    reps: usize,
+    clean: f64,
+    busy_median: Option<f64>,
+    busy_max: Option<f64>,
+    mismatches: String,
+}
+
+/// Values by repetition, per medium.
 #[derive(Default)]
-struct Series {
-    /// Values by repetition.
+struct Pairs {
     stock: BTreeMap<usize, f64>,
     chain: BTreeMap<usize, f64>,
 }
 
-impl Series {
-    fn median(values: &BTreeMap<usize, f64>) -> f64 {
-        let mut v: Vec<f64> = values.values().copied().collect();
-        v.sort_by(f64::total_cmp);
-        median_of_sorted(&v)
-    }
-
-    /// Median over repetitions of chain/stock for the pairs that ran back to back.
-    fn ratio(&self) -> f64 {
-        let mut ratios: Vec<f64> = self
-            .stock
-            .iter()
-            .filter_map(|(rep, s)| self.chain.get(rep).map(|c| c / s))
-            .filter(|r| r.is_finite())
-            .collect();
-        ratios.sort_by(f64::total_cmp);
-        median_of_sorted(&ratios)
-    }
+/// The position of `name` in `names`, added at the end if new.
+fn index<'a>(names: &mut Vec<&'a str>, name: &'a str) -> usize {
+    names.iter().position(|n| *n == name).unwrap_or_else(|| {
+        names.push(name);
+        names.len() - 1
+    })
 }
 
-fn median_of_sorted(v: &[f64]) -> f64 {
-    match v.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
-    }
-}
-
-#[derive(Default)]
-struct Data {
-    /// (example, metric) -> workers -> series, metrics in order of first appearance.
-    metrics: BTreeMap<(usize, usize), BTreeMap<usize, Series>>,
-    metric_names: Vec<String>,
-    example_names: Vec<String>,
-    /// (example, workers) -> distinct checksums seen.
-    checksums: BTreeMap<(usize, usize), BTreeSet<String>>,
-    features: BTreeSet<String>,
-    reps: BTreeSet<usize>,
-    /// Percent of CPU time busy just before each pair (one value per run).
-    busy: Vec<f64>,
-    /// (example, workers, rep) -> the larger share of CPU time that other processes used
-    /// during the pair's two runs.
-    others: BTreeMap<(usize, usize, usize), f64>,
-    /// (example, workers) -> (pairs used, pairs run, whether the used ones are clean).
-    pairs: BTreeMap<(usize, usize), (usize, usize, bool)>,
-}
-
-impl Data {
-    /// Keeps, for each example and worker count, only the clean pairs (if there are any).
-    fn keep_clean(&mut self, threshold: f64) {
-        let mut reps_of: BTreeMap<(usize, usize), BTreeSet<usize>> = BTreeMap::new();
-        for ((ex, _), by_w) in self.metrics.iter() {
-            for (w, series) in by_w {
-                let reps = reps_of.entry((*ex, *w)).or_default();
-                reps.extend(series.stock.keys().chain(series.chain.keys()).copied());
-            }
-        }
-        for ((ex, w), reps) in reps_of {
-            let clean: BTreeSet<usize> = reps
-                .iter()
-                .copied()
-                .filter(|rep| {
-                    self.others
-                        .get(&(ex, w, *rep))
-                        .is_none_or(|o| *o <= threshold)
-                })
-                .collect();
-            if clean.is_empty() {
-                self.pairs.insert((ex, w), (reps.len(), reps.len(), false));
-                continue;
-            }
-            self.pairs.insert((ex, w), (clean.len(), reps.len(), true));
-            for ((e, _), by_w) in self.metrics.iter_mut() {
-                if *e != ex {
-                    continue;
-                }
-                if let Some(series) = by_w.get_mut(&w) {
-                    series.stock.retain(|rep, _| clean.contains(rep));
-                    series.chain.retain(|rep, _| clean.contains(rep));
-                }
-            }
-        }
-    }
-
-    /// "3 of 5 clean", or "all 5 (none clean)".
-    fn pairs_used(&self, ex: usize, w: usize) -> String {
-        match self.pairs.get(&(ex, w)) {
-            Some((used, total, true)) => format!("{used} of {total} clean"),
-            Some((_, total, false)) => format!("all {total} (none clean)"),
-            None => "-".to_string(),
-        }
-    }
-}
-
-fn intern(names: &mut Vec<String>, name: &str) -> usize {
-    match names.iter().position(|n| n == name) {
-        Some(i) => i,
-        None => {
-            names.push(name.to_string());
-            names.len() - 1
-        }
-    }
-}
-
-fn parse(text: &str) -> Data {
-    let mut data = Data::default();
-    for &(name, _, _, _) in EXAMPLES {
-        intern(&mut data.example_names, name);
-    }
-    for (lineno, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let fields: Vec<&str> = line.split('\t').collect();
-        let [example, workers, mode, rep, key, value] = fields[..] else {
-            fail(format!(
-                "raw line {}: expected 6 tab-separated fields: {line:?}",
-                lineno + 1
-            ));
+/// Summarizes the runs: clean pairs only where an example and worker count has any.
+fn summarize(runs: &[Run], cli: &Cli) -> (Vec<Summary>, Meta) {
+    let mut order: Vec<&str> = examples().map(|e| e[0]).collect();
+    let mut metrics: Vec<&str> = Vec::new();
+    let mut series: BTreeMap<(usize, usize, usize), Pairs> = BTreeMap::new();
+    let mut checksums: BTreeMap<(&str, usize), BTreeSet<&str>> = BTreeMap::new();
+    let (mut features, mut reps, mut busy) = (BTreeSet::new(), BTreeSet::new(), Vec::new());
+    let mut others: BTreeMap<(&str, usize, usize), f64> = BTreeMap::new();
+    for (i, r) in runs.iter().enumerate() {
+        let number = || {
+            let bad = || format!("row {}: bad value {:?}", i + 2, r.value);
+            r.value.parse::<f64>().unwrap_or_else(|_| fail(bad()))
         };
-        let workers: usize = workers.parse().unwrap_or_else(|_| {
-            fail(format!(
-                "raw line {}: bad worker count {workers:?}",
-                lineno + 1
-            ))
-        });
-        let rep: usize = rep
-            .parse()
-            .unwrap_or_else(|_| fail(format!("raw line {}: bad repetition {rep:?}", lineno + 1)));
-        let ex = intern(&mut data.example_names, example);
-        data.reps.insert(rep);
-        match key {
+        reps.insert(r.rep);
+        match r.key.as_str() {
             "checksum" => {
-                data.checksums
-                    .entry((ex, workers))
+                _ = checksums
+                    .entry((&r.example, r.workers))
                     .or_default()
-                    .insert(value.to_string());
+                    .insert(&r.value)
             }
-            "chain-feature" => {
-                data.features.insert(value.to_string());
-            }
+            "chain-feature" => _ = features.insert(r.value.as_str()),
             "medium" => {}
+            "busy" => busy.push(number()),
             "others" => {
-                let others: f64 = value.parse().unwrap_or_else(|_| {
-                    fail(format!("raw line {}: bad share {value:?}", lineno + 1))
-                });
-                let entry = data.others.entry((ex, workers, rep)).or_insert(0.0);
-                *entry = entry.max(others);
-            }
-            "busy" => {
-                let busy: f64 = value.parse().unwrap_or_else(|_| {
-                    fail(format!("raw line {}: bad busy share {value:?}", lineno + 1))
-                });
-                data.busy.push(busy);
+                let o = others.entry((&r.example, r.workers, r.rep)).or_insert(0.0);
+                *o = o.max(number());
             }
             metric => {
-                let value: f64 = value.parse().unwrap_or_else(|_| {
-                    fail(format!("raw line {}: bad value {value:?}", lineno + 1))
-                });
-                let m = intern(&mut data.metric_names, metric);
-                let series = data
-                    .metrics
-                    .entry((ex, m))
-                    .or_default()
-                    .entry(workers)
-                    .or_default();
-                match mode {
-                    "stock" => series.stock.insert(rep, value),
-                    "chain" => series.chain.insert(rep, value),
-                    other => fail(format!("raw line {}: unknown mode {other:?}", lineno + 1)),
+                let ex = index(&mut order, r.example.as_str());
+                let m = index(&mut metrics, metric);
+                let pairs = series.entry((ex, r.workers, m)).or_default();
+                match r.mode.as_str() {
+                    "stock" => pairs.stock.insert(r.rep, number()),
+                    "chain" => pairs.chain.insert(r.rep, number()),
+                    other => fail(format!("row {}: unknown mode {other:?}", i + 2)),
                 };
             }
         }
     }
-    data
+    let agree = |ex: &str, w| match checksums.get(&(ex, w)).map(|s| s.len()) {
+        Some(1) => "agree",
+        Some(_) => "MISMATCH",
+        None => "-",
+    };
+    let mut rows = Vec::new();
+    for ((ex, w, m), pairs) in &series {
+        let all: BTreeSet<usize> = series
+            .iter()
+            .filter(|((e, x, _), _)| (e, x) == (ex, w))
+            .flat_map(|(_, p)| p.stock.keys().chain(p.chain.keys()).copied())
+            .collect();
+        let is_clean = |rep: &usize| {
+            others
+                .get(&(order[*ex], *w, *rep))
+                .is_none_or(|o| *o <= cli.clean)
+        };
+        let clean: BTreeSet<usize> = all.iter().copied().filter(is_clean).collect();
+        let used = if clean.is_empty() { &all } else { &clean };
+        let pick = |v: &BTreeMap<usize, f64>| {
+            v.iter()
+                .filter(|(r, _)| used.contains(r))
+                .map(|(_, x)| *x)
+                .collect()
+        };
+        let ratios = pairs.stock.iter().filter(|(r, _)| used.contains(r));
+        let ratios = ratios.filter_map(|(r, s)| pairs.chain.get(r).map(|c| c / s));
+        rows.push(Summary {
+            example: order[*ex].to_string(),
+            workers: *w,
+            metric: metrics[*m].to_string(),
+            stock: median(pick(&pairs.stock)).unwrap_or(f64::NAN),
+            chain: median(pick(&pairs.chain)).unwrap_or(f64::NAN),
+            ratio: median(ratios.filter(|r| r.is_finite()).collect()).unwrap_or(f64::NAN),
+            checksums: agree(order[*ex], *w).to_string(),
+            pairs_used: used.len(),
+            pairs_run: all.len(),
+            clean: !clean.is_empty(),
+        });
+    }
+    let mismatches = checksums.iter().filter(|(_, s)| s.len() > 1);
+    let mismatches = mismatches.map(|((ex, w), s)| {
+        format!(
+            "{ex} w={w}: {}",
+            Vec::from_iter(s.iter().copied()).join(" ")
+        )
+    });
+    let feature = match (features.contains("on"), features.contains("off")) {
+        (true, false) => "on: TIMELY_PROGRESS_MEDIUM selected the medium of each run",
+        (false, true) => {
+            "OFF: timely was built without chain-progress, so both columns ran stock timely"
+        }
+        (true, true) => "MIXED between runs (the results are not comparable)",
+        (false, false) => "unknown",
+    };
+    let meta = Meta {
+        command: cli.command.clone(),
+        date: cli.date.clone(),
+        commit: cli.commit.clone(),
+        machine: cli.machine.clone(),
+        feature: feature.to_string(),
+        reps: reps.len(),
+        clean: cli.clean,
+        busy_median: median(busy.clone()),
+        busy_max: busy.iter().copied().reduce(f64::max),
+        mismatches: mismatches.collect::<Vec<_>>().join("; "),
+    };
+    (rows, meta)
 }
 
-fn fmt_value(x: f64) -> String {
-    if x.is_nan() {
-        "-".to_string()
-    } else if x.abs() >= 1000.0 {
-        format!("{x:.0}")
-    } else if x.abs() >= 10.0 {
-        format!("{x:.1}")
-    } else {
-        format!("{x:.3}")
+/// The results tables, one an example, in the order of the rows.
+fn tables(rows: &[Summary]) -> String {
+    let mut s = String::new();
+    let mut names: Vec<&str> = rows.iter().map(|r| r.example.as_str()).collect();
+    names.dedup();
+    for name in names {
+        let what = examples().find(|e| e[0] == name).map_or("", |e| e[1]);
+        let body = rows.iter().filter(|r| r.example == name).map(|r| {
+            let better = if HIGHER_IS_BETTER.contains(&r.metric.as_str()) {
+                " (higher is better)"
+            } else {
+                ""
+            };
+            let pairs = match r.clean {
+                true => format!("{} of {} clean", r.pairs_used, r.pairs_run),
+                false => format!("all {} (none clean)", r.pairs_run),
+            };
+            let f = |v| Figures::ALIGNED.format(v);
+            let (w, m, ratio) = (
+                r.workers.to_string(),
+                format!("{}{better}", r.metric),
+                format!("{:.3}", r.ratio),
+            );
+            vec![
+                w,
+                m,
+                f(r.stock),
+                f(r.chain),
+                ratio,
+                r.checksums.clone(),
+                pairs,
+            ]
+        });
+        let header = "workers | metric | stock (median) | chain (median) | ratio chain/stock | checksums | pairs";
+        let _ = write!(
+            s,
+            "\n### {name}: {what}\n\n{}",
+            markdown_table(header, "rlrrrll", body)
+        );
     }
+    s
+}
+
+/// One panel an example present: its headline metric's median against the worker count.
+fn plot(path: &Path, rows: &[Summary], meta: &Meta) -> Result<(), String> {
+    let present = examples().filter(|e| rows.iter().any(|r| r.example == e[0]));
+    let panels: Vec<Panel> = present
+        .map(|[name, what, metric, axis]| {
+            let of = |r: &&Summary| r.example == name && r.metric == metric;
+            let line = |pick: fn(&Summary) -> f64| {
+                let points = rows.iter().filter(of).map(|r| (r.workers as f64, pick(r)));
+                points.filter(|p| p.1.is_finite()).collect()
+            };
+            let series = vec![
+                ("stock".into(), line(|r| r.stock)),
+                ("chain".into(), line(|r| r.chain)),
+            ];
+            Panel {
+                title: format!("{name}: {what}"),
+                x_label: "workers".into(),
+                y_label: axis.into(),
+                series,
+            }
+        })
+        .collect();
+    let machine = meta.machine.split(';').next().unwrap_or_default();
+    let title = format!("stock timely (blue) vs chain (red): medians (log scale), {machine}");
+    svg_panels(
+        path,
+        (1200, 430 * panels.len().div_ceil(2) as u32),
+        Some(&title),
+        &panels,
+    )
+}
+
+/// The stall examples' figures against the stall length: recovery time and updates folded on
+/// return, a line a medium and worker count. `None` when no stall example ran.
+fn stall_plot(path: &Path, rows: &[Summary]) -> Option<Result<(), String>> {
+    let length = |metric: &str, what: &str| {
+        metric
+            .strip_prefix('d')?
+            .strip_suffix(what)?
+            .parse::<f64>()
+            .ok()
+    };
+    let mut panels = Vec::new();
+    for (example, mode) in [("stall", "demand"), ("stall-eager", "eager")] {
+        for (what, axis) in [
+            ("_recovery_ms", "recovery (ms)"),
+            ("_updates", "updates folded on return"),
+        ] {
+            let mut series = BTreeMap::<String, Vec<(f64, f64)>>::new();
+            for r in rows.iter().filter(|r| r.example == example) {
+                let Some(d) = length(&r.metric, what) else {
+                    continue;
+                };
+                for (medium, v) in [("stock", r.stock), ("chain", r.chain)] {
+                    series
+                        .entry(format!("{medium} w={}", r.workers))
+                        .or_default()
+                        .push((d, v));
+                }
+            }
+            let title = format!("{example} ({mode} progress): {axis}");
+            panels.push(Panel {
+                title,
+                x_label: "stall (ms)".into(),
+                y_label: axis.into(),
+                series: series.into_iter().collect(),
+            });
+        }
+    }
+    panels.retain(|p| !p.series.is_empty());
+    (!panels.is_empty()).then(|| {
+        svg_panels(
+            path,
+            (1200, 430 * panels.len().div_ceil(2) as u32),
+            None,
+            &panels,
+        )
+    })
 }
 
 fn main() {
     let cli = Cli::parse();
-    let text = std::fs::read_to_string(&cli.raw)
-        .unwrap_or_else(|e| fail(format!("cannot read {}: {e}", cli.raw.display())));
-    let mut data = parse(&text);
-    data.keep_clean(cli.clean);
-    if data.metrics.is_empty() {
-        fail(format!("{} holds no measurements", cli.raw.display()));
-    }
-
-    // Checksums: every run of one example at one worker count must agree.
-    let mismatches: Vec<String> = data
-        .checksums
-        .iter()
-        .filter(|(_, set)| set.len() > 1)
-        .map(|((ex, w), set)| {
-            format!(
-                "{} w={w}: {}",
-                data.example_names[*ex],
-                set.iter().cloned().collect::<Vec<_>>().join(" ")
+    let summary_csv = cli
+        .csv
+        .clone()
+        .unwrap_or_else(|| cli.markdown.with_extension("csv"));
+    let (rows, meta) = match (&cli.raw, &cli.from_csv) {
+        (Some(raw), _) => {
+            let (rows, meta) = summarize(&read_rows::<Run>(raw).unwrap_or_else(|e| fail(e)), &cli);
+            write_rows(&summary_csv, &rows).unwrap_or_else(|e| fail(e));
+            write_rows(&meta_path(&summary_csv), &[&meta]).unwrap_or_else(|e| fail(e));
+            (rows, meta)
+        }
+        (None, Some(csv)) => {
+            let rows = read_rows::<Summary>(csv).unwrap_or_else(|e| fail(e));
+            let meta = read_rows::<Meta>(&meta_path(csv))
+                .unwrap_or_else(|e| fail(e))
+                .pop();
+            (
+                rows,
+                meta.unwrap_or_else(|| fail(format!("{}: no row", meta_path(csv).display()))),
             )
-        })
-        .collect();
-    let checks = |ex: usize, w: usize| match data.checksums.get(&(ex, w)) {
-        Some(set) if set.len() == 1 => "agree",
-        Some(_) => "MISMATCH",
-        None => "-",
-    };
-
-    // The table, as aligned text and as markdown.
-    let mut console = String::new();
-    let mut table_md = String::new();
-    writeln!(
-        console,
-        "{:<9} {:>3}  {:<14} {:>12} {:>12} {:>8}  {:<9} pairs",
-        "example", "w", "metric", "stock", "chain", "ratio", "checksums"
-    )
-    .unwrap();
-    for (ex, name) in data.example_names.iter().enumerate() {
-        let rows: Vec<_> = data.metrics.iter().filter(|((e, _), _)| *e == ex).collect();
-        if rows.is_empty() {
-            continue;
         }
-        let what = EXAMPLES
-            .iter()
-            .find(|e| e.0 == name)
-            .map(|e| e.1)
-            .unwrap_or("");
-        writeln!(table_md, "\n### {name}: {what}\n").unwrap();
-        writeln!(table_md, "| workers | metric | stock (median) | chain (median) | ratio chain/stock | checksums | pairs |").unwrap();
-        writeln!(table_md, "|---:|---|---:|---:|---:|---|---|").unwrap();
-        let workers: BTreeSet<usize> = rows
-            .iter()
-            .flat_map(|(_, by_w)| by_w.keys().copied())
-            .collect();
-        for w in workers {
-            for ((_, m), by_w) in rows.iter() {
-                let Some(series) = by_w.get(&w) else { continue };
-                let metric = &data.metric_names[*m];
-                let (s, c, r) = (
-                    Series::median(&series.stock),
-                    Series::median(&series.chain),
-                    series.ratio(),
-                );
-                let better = if HIGHER_IS_BETTER.contains(&metric.as_str()) {
-                    " (higher is better)"
-                } else {
-                    ""
-                };
-                writeln!(
-                    console,
-                    "{name:<9} {w:>3}  {metric:<14} {:>12} {:>12} {:>8}  {:<9} {}",
-                    fmt_value(s),
-                    fmt_value(c),
-                    format!("{r:.3}"),
-                    checks(ex, w),
-                    data.pairs_used(ex, w)
-                )
-                .unwrap();
-                writeln!(
-                    table_md,
-                    "| {w} | {metric}{better} | {} | {} | {r:.3} | {} | {} |",
-                    fmt_value(s),
-                    fmt_value(c),
-                    checks(ex, w),
-                    data.pairs_used(ex, w)
-                )
-                .unwrap();
+        (None, None) => unreachable!("clap requires --raw or --from-csv"),
+    };
+    if rows.is_empty() {
+        fail("no measurements to report");
+    }
+    let results = tables(&rows);
+    print!("{}", results.trim_start());
+    let stall_svg = cli.svg.with_file_name("stall.svg");
+    let stall = stall_plot(&stall_svg, &rows)
+        .and_then(|r| r.inspect_err(|e| eprintln!("warning: {e}")).ok());
+    let plotted = plot(&cli.svg, &rows, &meta)
+        .inspect_err(|e| eprintln!("warning: could not draw the plot: {e}"));
+
+    let busy = meta.busy_median.zip(meta.busy_max).map(|(median, max)| {
+        format!("CPU busy (all processes) in the 0.3 s before each stock/chain pair: median {median:.0}%, max {max:.0}%; a busy machine deschedules spinning workers and inflates every figure")
+    });
+    if let Some(busy) = &busy {
+        println!("{busy}");
+    }
+    let file = cli.svg.file_name().unwrap_or_default().to_string_lossy();
+    let md = fill(TEMPLATE.trim_end(), |name| {
+        let unless_empty = |pre: &str, v: &str| {
+            if v.is_empty() {
+                String::new()
+            } else {
+                format!("{pre}{v}")
             }
-        }
-    }
-    print!("{console}");
+        };
+        Some(match name {
+            "command" => meta.command.clone(),
+            "machine" => meta.machine.clone(),
+            "feature" => meta.feature.clone(),
+            "date" => unless_empty(" on ", &meta.date),
+            "commit" => unless_empty(" at commit ", &meta.commit),
+            "reps" => meta.reps.to_string(),
+            "clean" => meta.clean.to_string(),
+            "busy" => busy.as_ref().map_or(String::new(), |b| format!("- {b}.\n")),
+            "mismatches" => {
+                unless_empty("\n**Checksum mismatches:** ", &meta.mismatches)
+                    + if meta.mismatches.is_empty() { "" } else { "\n" }
+            }
+            "results" => results.clone(),
+            "plot" => {
+                let main = plotted.as_ref().map_or(String::new(), |_| {
+                    format!("\n## Plot\n\n![stock vs chain]({file})\n\n")
+                });
+                let stall = stall.map_or(String::new(), |_| {
+                    "![recovery after a stall, against its length](stall.svg)\n\n".into()
+                });
+                main + &stall
+            }
+            _ => return None,
+        })
+    })
+    .unwrap_or_else(|e| fail(e));
+    report::write_keeping_notes(&cli.markdown, &md).unwrap_or_else(|e| fail(e));
 
-    // The plot.
-    let plot_result = plot(&cli, &data);
-    if let Err(e) = &plot_result {
-        eprintln!("warning: could not draw the plot: {e}");
-    }
-
-    // The markdown report, keeping any notes written below the marker.
-    let notes = std::fs::read_to_string(&cli.markdown)
-        .ok()
-        .and_then(|old| old.split_once(NOTES_MARKER).map(|(_, n)| n.to_string()))
-        .unwrap_or_else(|| "\n".to_string());
-    let feature = match (data.features.contains("on"), data.features.contains("off")) {
-        (true, false) => "on: TIMELY_PROGRESS_MEDIUM selected the medium of each run".to_string(),
-        (false, true) => {
-            "OFF: timely was built without chain-progress, so both columns ran stock timely"
-                .to_string()
-        }
-        (true, true) => "MIXED between runs (the results are not comparable)".to_string(),
-        (false, false) => "unknown".to_string(),
-    };
-    let mut md = String::new();
-    writeln!(md, "# Progress latency: stock timely vs the chain\n").unwrap();
-    writeln!(
-        md,
-        "Generated by `{}`{}{}.\n",
-        cli.command,
-        if cli.date.is_empty() {
-            String::new()
-        } else {
-            format!(" on {}", cli.date)
-        },
-        if cli.commit.is_empty() {
-            String::new()
-        } else {
-            format!(" at commit {}", cli.commit)
-        }
-    )
-    .unwrap();
-    writeln!(md, "- Machine: {}", cli.machine).unwrap();
-    writeln!(md, "- Feature `chain-progress`: {feature}").unwrap();
-    writeln!(md, "- Repetitions: {}; in each, every example ran with `TIMELY_PROGRESS_MEDIUM=stock` and then `=chain`, back to back, from the same binary.", data.reps.len()).unwrap();
-    writeln!(md, "- stock and chain columns are medians over the repetitions; the ratio is the median over repetitions of chain/stock of the back-to-back pair (below 1: the chain is faster, except where higher is better).").unwrap();
-    writeln!(md, "- Pairs: a stock/chain pair is clean when other processes used at most {}% of the machine's CPU time during each of its two runs (measured from /proc/stat minus the run's own CPU time); medians and ratios use the clean pairs where there are any, otherwise all pairs, as the pairs column says.", cli.clean).unwrap();
-    writeln!(md, "- Checksums: the digest of each run's output; `agree` means every run of that example at that worker count, both media, gave the same one.").unwrap();
-    if !data.busy.is_empty() {
-        let mut busy = data.busy.clone();
-        busy.sort_by(f64::total_cmp);
-        let line = format!(
-            "CPU busy (all processes) in the 0.3 s before each stock/chain pair: median {:.0}%, max {:.0}%; \
-             a busy machine deschedules spinning workers and inflates every figure",
-            median_of_sorted(&busy),
-            busy[busy.len() - 1]
-        );
-        println!("{line}");
-        writeln!(md, "- {line}.").unwrap();
-    }
-    if !mismatches.is_empty() {
-        writeln!(md, "\n**Checksum mismatches:** {}", mismatches.join("; ")).unwrap();
-    }
-    writeln!(md, "\n## Results").unwrap();
-    md.push_str(&table_md);
-    if plot_result.is_ok() {
-        let file = cli
-            .svg
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        writeln!(md, "\n## Plot\n\n![stock vs chain]({file})\n").unwrap();
-    }
-    writeln!(md, "\n{NOTES_MARKER}").unwrap();
-    md.push_str(notes.trim_start_matches('\n'));
-    if !md.ends_with('\n') {
-        md.push('\n');
-    }
-    std::fs::write(&cli.markdown, md)
-        .unwrap_or_else(|e| fail(format!("cannot write {}: {e}", cli.markdown.display())));
-
-    if !mismatches.is_empty() {
-        eprintln!("error: checksums disagree: {}", mismatches.join("; "));
+    if !meta.mismatches.is_empty() {
+        eprintln!("error: checksums disagree: {}", meta.mismatches);
         std::process::exit(1);
     }
-
     // The last line: the barrier ratio at the chosen worker count.
-    let barrier = data.example_names.iter().position(|n| n == "barrier");
-    let metric = data.metric_names.iter().position(|n| n == "us_per_round");
-    let ratio = barrier
-        .zip(metric)
-        .and_then(|key| data.metrics.get(&key))
-        .and_then(|by_w| by_w.get(&cli.ratio_workers))
-        .map(|s| s.ratio());
-    match ratio {
-        Some(r) if r.is_finite() => {
-            println!("ratio chain/stock barrier w={}: {r:.3}", cli.ratio_workers)
-        }
-        _ => println!("ratio chain/stock barrier w={}: n/a", cli.ratio_workers),
-    }
-}
-
-/// One panel per example: its headline metric's median against the worker count, both media.
-fn plot(cli: &Cli, data: &Data) -> Result<(), Box<dyn std::error::Error>> {
-    let root = SVGBackend::new(&cli.svg, (1200, 860)).into_drawing_area();
-    root.fill(&WHITE)?;
-    let (title, body) = root.split_vertically(40);
-    title.titled(
-        &format!(
-            "stock timely (blue) vs chain (red): medians (log scale), {}",
-            cli.machine.split(';').next().unwrap_or_default()
-        ),
-        ("sans-serif", 18),
-    )?;
-    let panels = body.split_evenly((2, 2));
-    for (panel, &(name, what, metric, axis)) in panels.iter().zip(EXAMPLES) {
-        let key = data
-            .example_names
-            .iter()
-            .position(|n| n == name)
-            .zip(data.metric_names.iter().position(|n| n == metric));
-        let Some(by_w) = key.and_then(|k| data.metrics.get(&k)) else {
-            continue;
-        };
-        let points = |pick: fn(&Series) -> &BTreeMap<usize, f64>| -> Vec<(f64, f64)> {
-            by_w.iter()
-                .map(|(w, s)| (*w as f64, Series::median(pick(s))))
-                .filter(|(_, y)| y.is_finite())
-                .collect()
-        };
-        let stock = points(|s| &s.stock);
-        let chain = points(|s| &s.chain);
-        let all: Vec<f64> = stock.iter().chain(chain.iter()).map(|p| p.1).collect();
-        let mut sorted = all.clone();
-        sorted.sort_by(f64::total_cmp);
-        let top = percentile(&sorted, 1.0).max(1e-9) * 1.5;
-        let bottom = percentile(&sorted, 0.0).max(1e-9) / 1.5;
-        let max_w = by_w.keys().copied().max().unwrap_or(1) as f64;
-        let mut chart = ChartBuilder::on(panel)
-            .caption(format!("{name}: {what}"), ("sans-serif", 15))
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(64)
-            .build_cartesian_2d(0.5f64..max_w + 0.5, (bottom..top).log_scale())?;
-        chart
-            .configure_mesh()
-            .x_desc("workers")
-            .y_desc(axis)
-            .y_label_formatter(&|y| {
-                if *y >= 10.0 {
-                    format!("{y:.0}")
-                } else {
-                    format!("{y:.2}")
-                }
-            })
-            .light_line_style(WHITE)
-            .x_labels(by_w.len().max(2) + 1)
-            .x_label_formatter(&|x| {
-                if (x.round() - x).abs() < 1e-6 {
-                    format!("{x:.0}")
-                } else {
-                    String::new()
-                }
-            })
-            .draw()?;
-        for (series, color, label) in [(&stock, BLUE, "stock"), (&chain, RED, "chain")] {
-            chart
-                .draw_series(LineSeries::new(
-                    series.iter().copied(),
-                    color.stroke_width(2),
-                ))?
-                .label(label)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
-                });
-            chart.draw_series(series.iter().map(|p| Circle::new(*p, 4, color.filled())))?;
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()?;
-    }
-    root.present()?;
-    Ok(())
+    let barrier = rows.iter().find(|r| {
+        (&*r.example, r.workers, &*r.metric) == ("barrier", cli.ratio_workers, "us_per_round")
+    });
+    let ratio = barrier.map(|r| r.ratio).filter(|r| r.is_finite());
+    let ratio = ratio.map_or_else(|| "n/a".to_string(), |r| format!("{r:.3}"));
+    println!("ratio chain/stock barrier w={}: {ratio}", cli.ratio_workers);
 }
