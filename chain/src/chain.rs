@@ -14,13 +14,14 @@
 //! successor (its value merged forward; readers at or after the successor have folded both,
 //! readers before it have folded neither). So with `R` readers at most `R + 1` atoms exist.
 //!
-//! Retired atoms' values are cleared and kept as spares; a send that appends takes the
-//! caller's buffer into the chain and hands back a spare, so steady traffic allocates nothing.
+//! Retired atoms' values are cleared and kept in their free ring slots as spares; a send that
+//! appends takes the caller's buffer into the chain and hands back a spare, so steady traffic
+//! allocates nothing.
 //!
 //! # Synchronization
 //!
-//! * `Shared::state` (one mutex, on its own cache line): the atoms, their pins, the spares
-//!   and the counters. Every operation that reads or changes atoms holds it, briefly: a send
+//! * `Shared::state` (one mutex, sharing one cache line with all it guards): the ring of
+//!   atoms, their pins and the counters. Every operation that reads or changes atoms holds it, briefly: a send
 //!   merges one update; a receive folds the atoms after its pin into a buffer the reader owns
 //!   and moves the pin. No user callback runs under it: [`Reader::recv_with`] hands the
 //!   folded value to its callback after unlocking.
@@ -39,9 +40,10 @@
 //!
 //! # Memory reclamation
 //!
-//! Atoms live in a ring buffer owned by the state; a trimmed or absorbed atom is gone when
-//! the mutex is released. No reader holds a reference into the chain between operations, only
-//! a sequence number, so nothing needs deferred reclamation, reference counts or `unsafe`.
+//! Atoms live in a ring buffer owned by the state; a trimmed or absorbed atom's slot is free
+//! (holding its cleared value, for the next append) when the mutex is released. No reader
+//! holds a reference into the chain between operations, only a sequence number, so nothing
+//! needs deferred reclamation, reference counts or `unsafe`.
 //!
 //! # Trade-offs
 //!

@@ -174,7 +174,10 @@ mod tests {
             ring.push(seq, &mut value);
             assert_eq!(value, 0, "a spare (or the identity) comes back");
         }
-        assert_eq!(seqs(&ring), vec![(0, 0), (1, 10), (2, 20), (3, 30), (4, 40)]);
+        assert_eq!(
+            seqs(&ring),
+            vec![(0, 0), (1, 10), (2, 20), (3, 30), (4, 40)]
+        );
         ring.pop_front();
         ring.absorb(1); // 20 into 30
         assert_eq!(seqs(&ring), vec![(1, 10), (3, 50), (4, 40)]);

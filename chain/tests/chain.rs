@@ -528,7 +528,7 @@ fn panic_in_default_poisons_too() {
     let _first = chain.reader();
     chain.send(Fragile(1)); // appends into the chain's one free slot
     let mut reader = chain.reader(); // pins the newest atom: the next send appends
-    // No free slot is left, so the ring grows, and the caller gets `Default` in exchange.
+                                     // No free slot is left, so the ring grows, and the caller gets `Default` in exchange.
     FRAGILE_ARMED.store(true, std::sync::atomic::Ordering::SeqCst);
     let writer = chain.clone();
     let died = thread::spawn(move || writer.send_from(&mut Fragile(1))).join();
