@@ -634,13 +634,20 @@ impl<T: Chainable> Reader<T> {
     /// assert_eq!(total, 5);
     /// ```
     pub fn recv(&mut self, acc: &mut T) -> bool {
-        if !self.has_news() {
+        Self::fold_new(&self.shared, &mut self.pin, &mut self.seen, acc)
+    }
+
+    /// `recv`, on the reader's fields, so that `recv_with` can fold into its own buffer.
+    fn fold_new(shared: &Shared<T>, pin: &mut u64, seen: &mut u64, acc: &mut T) -> bool {
+        shared.check();
+        // Acquire: pairs with the release in `Shared::publish`.
+        if shared.published.version.load(Ordering::Acquire) == *seen {
             return false;
         }
-        let mut state = self.shared.lock();
-        let folded = state.walk(&mut self.pin, |atom| acc.merge_ref(atom));
+        let mut state = shared.lock();
+        let folded = state.walk(pin, |atom| acc.merge_ref(atom));
         // Every send committed so far is in an atom at or before the one now pinned.
-        self.seen = state.committed();
+        *seen = state.committed();
         folded
     }
 
@@ -693,17 +700,22 @@ impl<T: Chainable> Reader<T> {
     /// assert_eq!(atoms, vec![7]);
     /// ```
     pub fn recv_with(&mut self, f: impl FnOnce(&T)) -> bool {
-        // A previous callback may have panicked before the clear below.
-        self.scratch.clear();
-        let mut scratch = std::mem::take(&mut self.scratch);
-        self.recv(&mut scratch);
-        let folded = !scratch.is_empty();
-        if folded {
-            f(&scratch);
-            scratch.clear();
+        let Reader {
+            shared,
+            pin,
+            seen,
+            scratch,
+        } = self;
+        // A previous callback may have panicked before the clear below; the buffer (and its
+        // allocation) stays with the reader either way.
+        scratch.clear();
+        Self::fold_new(shared, pin, seen, scratch);
+        if scratch.is_empty() {
+            return false;
         }
-        self.scratch = scratch;
-        folded
+        f(scratch);
+        scratch.clear();
+        true
     }
 }
 

@@ -50,9 +50,11 @@
 //!
 //! # Panics
 //!
-//! A panic inside a [`Chainable`] merge that runs under the chain's locks poisons the
-//! chain: every other thread that touches it then panics with a message that starts with
-//! `chain poisoned`, rather than deadlocking or reading a half-merged atom.
+//! A panic inside [`Chainable`] code that runs under the chain's lock (a merge, a `clear`,
+//! a `Default`) poisons the chain: every later send, registration, receive or compaction, on
+//! any thread, panics with a message that starts with `chain poisoned`, rather than
+//! deadlocking or reading a half-merged atom. Dropping handles and readers never panics on a
+//! poisoned chain.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub, missing_debug_implementations)]

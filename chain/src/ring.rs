@@ -142,6 +142,10 @@ impl<T: Chainable> Ring<T> {
             (&mut right[0], &mut left[into])
         };
         into.value.merge_from(&mut from.value);
+        debug_assert!(
+            from.value.is_empty(),
+            "merge_from must leave its argument empty"
+        );
         self.remove_drained(i);
     }
 

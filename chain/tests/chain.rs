@@ -323,9 +323,10 @@ fn concurrent_writers_many_readers() {
 
 #[test]
 fn long_chain_drops_without_recursion() {
-    // One never-reading reader per node holds a long chain apart. Readers dropped while
-    // panicking skip compaction, so the whole list is still there when the last handle
-    // goes, on a small stack: a recursive drop would overflow it and abort the test.
+    // One never-reading reader per atom holds a long chain apart. Readers dropped while
+    // panicking skip compaction, so the whole chain is still there when the last handle
+    // goes, on a small stack. (The atoms live in a ring buffer, so dropping them cannot
+    // recurse; this guards against a return to linked nodes, which the first design had.)
     const NODES: usize = 100_000;
     let worker = thread::Builder::new()
         .stack_size(128 * 1024)
@@ -542,4 +543,129 @@ fn panic_in_default_poisons_too() {
     });
     assert_poisoned("send", || chain.send(Fragile(1)));
     drop(reader); // dropping never panics
+}
+
+#[test]
+fn reader_dropped_while_unwinding_neither_poisons_nor_leaks() {
+    let (chain, mut readers) = Chain::<u64>::with_readers(2);
+    let mut keeper = readers.pop().unwrap();
+    let laggard = readers.pop().unwrap();
+    chain.send(1);
+    keeper.recv(&mut 0);
+    chain.send(2);
+    keeper.recv(&mut 0);
+    chain.send(4); // the laggard pins the first atom, the keeper the third; a fourth is new
+    assert_eq!(chain.live_nodes(), 3);
+    let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+        let _held = laggard;
+        panic!("user code fails while its thread holds a reader");
+    }));
+    assert!(unwound.is_err());
+    // The drop skipped its compaction and did not poison the chain ...
+    assert_eq!(chain.live_nodes(), 3, "nothing compacted while unwinding");
+    let mut acc = 0;
+    keeper.recv(&mut acc);
+    assert_eq!(acc, 4);
+    // ... and the next critical section swept first: back within the bound for one reader.
+    assert!(chain.live_nodes() <= 1 + 1, "{}", chain.live_nodes());
+    chain.send(8);
+    assert!(chain.live_nodes() <= 1 + 1, "{}", chain.live_nodes());
+}
+
+/// An atom whose `merge_ref` can block on a barrier: holds the chain's lock as long as the
+/// test wants.
+#[derive(Default)]
+struct Slow(u64, Option<std::sync::Arc<std::sync::Barrier>>);
+
+impl Chainable for Slow {
+    fn merge_from(&mut self, other: &mut Self) {
+        self.0 += std::mem::take(&mut other.0);
+    }
+    fn merge_ref(&mut self, other: &Self) {
+        if let Some(barrier) = &self.1 {
+            barrier.wait();
+            barrier.wait();
+        }
+        self.0 += other.0;
+    }
+    fn is_empty(&self) -> bool {
+        self.0 == 0
+    }
+}
+
+#[test]
+fn receive_with_nothing_new_takes_no_lock() {
+    let (chain, mut readers) = Chain::<Slow>::with_readers(2);
+    let mut idle = readers.pop().unwrap();
+    let mut busy = readers.pop().unwrap();
+    chain.send(Slow(1, None));
+    idle.recv(&mut Slow::default());
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
+    let inside = std::sync::Arc::clone(&barrier);
+    let holder = thread::spawn(move || {
+        busy.recv(&mut Slow(0, Some(inside)));
+    });
+    barrier.wait(); // the busy reader folds under the chain's lock now
+    let (tx, rx) = std::sync::mpsc::channel();
+    let looker = thread::spawn(move || tx.send(idle.recv(&mut Slow::default())).unwrap());
+    let answer = rx.recv_timeout(std::time::Duration::from_secs(5));
+    barrier.wait();
+    holder.join().unwrap();
+    looker.join().unwrap();
+    assert_eq!(
+        answer,
+        Ok(false),
+        "a receive with nothing new waited for the lock"
+    );
+}
+
+/// An atom whose borrowed merge (a reader's fold) or `clear` (a retirement) panics on 13.
+#[derive(Default)]
+struct Brittle(u32);
+
+impl Chainable for Brittle {
+    fn merge_from(&mut self, other: &mut Self) {
+        self.0 += std::mem::take(&mut other.0);
+    }
+    fn merge_ref(&mut self, other: &Self) {
+        assert!(other.0 != 13, "unlucky fold");
+        self.0 += other.0;
+    }
+    fn is_empty(&self) -> bool {
+        self.0 == 0
+    }
+    fn clear(&mut self) {
+        assert!(self.0 != 7, "unlucky clear");
+        self.0 = 0;
+    }
+}
+
+#[test]
+fn panic_in_a_receive_fold_or_a_clear_poisons_too() {
+    // A reader's fold into its accumulator runs under the lock.
+    let (chain, mut readers) = Chain::<Brittle>::with_readers(2);
+    chain.send(Brittle(13));
+    let mut reader = readers.pop().unwrap();
+    let died = thread::spawn(move || reader.recv(&mut Brittle(0))).join();
+    assert!(died.is_err());
+    assert_poisoned("send after a fold panicked", || chain.send(Brittle(1)));
+    assert_poisoned("recv after a fold panicked", || {
+        readers[0].recv(&mut Brittle(0));
+    });
+    // Retiring the oldest atom clears its value under the lock.
+    let (chain, mut readers) = Chain::<Brittle>::with_readers(2);
+    chain.send(Brittle(7));
+    let mut first = readers.pop().unwrap();
+    first.recv(&mut Brittle(0));
+    chain.send(Brittle(1));
+    let mut last = readers.pop().unwrap();
+    // The last reader's move unpins the first atom (empty: it clears fine) and then, on the
+    // next move, the atom holding 7, which is trimmed and cleared.
+    last.recv(&mut Brittle(0));
+    let died = thread::spawn(move || {
+        first.recv(&mut Brittle(0));
+    })
+    .join();
+    assert!(died.is_err());
+    assert_poisoned("send after a clear panicked", || chain.send(Brittle(1)));
 }

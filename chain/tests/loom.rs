@@ -26,6 +26,10 @@ fn send_races_recv() {
         let (chain, mut readers) = Chain::<u64>::with_readers(1);
         let sender = spawn_sends(&chain, &[1, 2]);
         let mut acc = total(&mut readers[0]);
+        assert!(
+            [0, 1, 3].contains(&acc),
+            "a look saw {acc}: not a prefix of the sends"
+        );
         sender.join().unwrap();
         acc += total(&mut readers[0]);
         assert_eq!(acc, 3);
@@ -179,9 +183,11 @@ fn doorbell_loses_no_wakeup() {
     });
 }
 
-/// A walker reads a link to a node that a concurrent compaction absorbs: it must not pin
-/// the unlinked node, whose frozen link is a side entrance past its old pin, which a third
-/// thread's compaction may then absorb forward, into atoms the walker has yet to fold.
+/// Readers at four positions while a walk and a reader's drop retire atoms concurrently
+/// (absorption moves older atoms within the ring): every reader still folds every send once.
+/// (In the first, linked design this schedule exposed a walker pinning a node compaction had
+/// just unlinked; the ring has no such side entrance, but the schedule still drives
+/// retirement from two threads at once.)
 #[test]
 fn walker_races_absorption() {
     loom::model(|| {
@@ -247,6 +253,76 @@ fn two_level_doorbells_lose_no_wakeup() {
         assert!(
             seen == 1 || woken.load(Ordering::Relaxed),
             "the worker missed the send and nobody woke it"
+        );
+        drop(chain);
+    });
+}
+
+/// Prefix of a total order: every total a reader observes is a union of per-writer prefixes
+/// (writer A sends 1 then 2, writer B, which also reads, sends 4 then 8).
+#[test]
+fn reader_sees_per_writer_prefixes() {
+    loom::model(|| {
+        let (chain, mut readers) = Chain::<u64>::with_readers(2);
+        let mut reader = readers.pop().unwrap();
+        let mut b_reader = readers.pop().unwrap();
+        let a = spawn_sends(&chain, &[1, 2]);
+        let b = thread::spawn(move || {
+            let mut acc = 0;
+            b_reader.send_and_recv(&mut 4, &mut acc);
+            b_reader.send_and_recv(&mut 8, &mut acc);
+            acc
+        });
+        let prefixes = |t: u64| [0, 1, 3].contains(&(t & 3)) && [0, 4, 12].contains(&(t & 12));
+        let mut acc = total(&mut reader);
+        assert!(prefixes(acc), "first look {acc}");
+        acc += total(&mut reader);
+        assert!(prefixes(acc), "second look {acc}");
+        a.join().unwrap();
+        let b_acc = b.join().unwrap();
+        assert!(prefixes(b_acc), "the writing reader saw {b_acc}");
+        acc += total(&mut reader);
+        assert_eq!(acc, 15);
+    });
+}
+
+/// The two levels when the channel's bell already rings (an earlier send the worker has
+/// not received, for which it was woken) and a second sender finds it ringing: the worker
+/// sees both sends, or is woken, or its bells still ring for its next poll.
+#[test]
+fn two_level_channel_bell_already_ringing() {
+    loom::model(|| {
+        let (chain, mut readers) = Chain::<u64>::with_readers(2);
+        let mut receiver = readers.pop().unwrap();
+        let mut sender = readers.pop().unwrap();
+        let channel = Arc::new(Doorbells::new(2));
+        let workers = Arc::new(Doorbells::new(2));
+        sender.send_and_recv(&mut 1, &mut 0);
+        channel.ring_others(0, |w| {
+            workers.ring(w);
+        });
+        let woken = Arc::new(AtomicBool::new(false));
+        let worker = {
+            let (channel, workers, woken) = (channel.clone(), workers.clone(), woken.clone());
+            thread::spawn(move || {
+                sender.send_and_recv(&mut 2, &mut 0);
+                channel.ring_others(0, |w| {
+                    if workers.ring(w) {
+                        woken.store(true, Ordering::Relaxed);
+                    }
+                });
+            })
+        };
+        let mut seen = 0;
+        if workers.answer(1) && channel.rings(1) {
+            channel.answer(1);
+            seen = total(&mut receiver);
+        }
+        worker.join().unwrap();
+        let next_poll_lists = workers.rings(1) && channel.rings(1);
+        assert!(
+            seen == 3 || woken.load(Ordering::Relaxed) || next_poll_lists,
+            "the worker saw {seen}, nobody woke it, and its next poll finds nothing"
         );
         drop(chain);
     });

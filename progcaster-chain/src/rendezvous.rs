@@ -136,7 +136,8 @@ impl Rendezvous {
     /// typically by unparking its thread. Only the first registration of a worker counts.
     ///
     /// `wake` is called from other workers' threads, at most once between two polls of the
-    /// worker that find news.
+    /// worker that find news. A ring before the registration wakes nobody: a worker must poll
+    /// after registering, before it parks (timely's worker polls on every step).
     pub fn set_wake(&self, worker: usize, wake: impl Fn() + Send + Sync + 'static) {
         let local = worker % self.threads;
         if self.wakes[local].set(Box::new(wake)).is_ok() {
@@ -224,6 +225,14 @@ impl Rendezvous {
             .lock()
             .expect("joined channels poisoned")
             .push((channel, Arc::clone(&slot.bells)));
+        // A peer may have rung this channel's bell before we joined: its ring of our worker
+        // bell found no channel to list, and later senders find the channel's bell ringing
+        // and leave the worker's alone. Ring it ourselves, so the next poll lists the channel.
+        // (`ring` fences first: a sender that rings the channel's bell after this load rings
+        // the worker's bell after its own fence, and our `joined` entry is already there.)
+        if slot.bells.rings(local) {
+            self.ring(local);
+        }
         Endpoint {
             reader,
             slot,

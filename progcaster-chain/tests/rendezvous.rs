@@ -264,3 +264,45 @@ fn send_consolidated_checks_its_input_in_debug_builds() {
     let mut a = rendezvous.join::<u32>(0, 0);
     a.send_consolidated([(3, 1), (1, 1)]);
 }
+
+/// A worker joins a channel after a peer sent on it (and rang it), then the peer sends again:
+/// the worker's poll lists the channel (the chain and its bells exist from the first join).
+#[test]
+fn late_joiner_is_polled() {
+    let _serial = serial();
+    let rendezvous = Rendezvous::new(2);
+    let mut a = rendezvous.join::<u32>(5, 0);
+    a.send([(1, 1)]);
+    let mut news = Vec::new();
+    // Worker 1 polls before it joins (busy building another dataflow): it answers its bell.
+    rendezvous.poll(1, &mut news);
+    assert!(news.is_empty());
+    let mut b = rendezvous.join::<u32>(5, 1);
+    a.send([(2, 1)]);
+    assert!(
+        rendezvous.poll(1, &mut news),
+        "worker 1 has news on channel 5"
+    );
+    assert_eq!(news, vec![5]);
+    assert_eq!(collect(&mut b), vec![(1, 1), (2, 1)]);
+}
+
+/// A poll lists the channels whose bells ring, and only those.
+#[test]
+fn poll_lists_only_channels_with_news() {
+    let _serial = serial();
+    let rendezvous = Rendezvous::new(2);
+    let mut sender = [
+        rendezvous.join::<u8>(1, 0),
+        rendezvous.join::<u8>(2, 0),
+        rendezvous.join::<u8>(3, 0),
+    ];
+    let _receiver: Vec<_> = (1..=3).map(|c| rendezvous.join::<u8>(c, 1)).collect();
+    let mut news = Vec::new();
+    rendezvous.poll(1, &mut news);
+    news.clear();
+    sender[1].send([(7, 1)]);
+    assert!(rendezvous.poll(1, &mut news));
+    assert_eq!(news, vec![2]);
+    drop(sender);
+}
