@@ -74,25 +74,6 @@ impl Doorbells {
         }
     }
 
-    /// After a send: rings reader `reader`'s bell if it is silent; true if this call started
-    /// it (the caller should then wake the reader).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let bells = chain::Doorbells::new(1);
-    /// assert!(bells.ring(0));
-    /// assert!(!bells.ring(0)); // rings already: its reader will answer it
-    /// assert!(bells.answer(0));
-    /// assert!(bells.ring(0));
-    /// ```
-    pub fn ring(&self, reader: usize) -> bool {
-        // SeqCst: orders the caller's send before the load below (see the type's docs).
-        fence(Ordering::SeqCst);
-        let bell = &self.bells[reader];
-        !bell.load(Ordering::Acquire) && !bell.swap(true, Ordering::AcqRel)
-    }
-
     /// Whether reader `reader`'s bell rings: some send since its last answer may be new to
     /// it. Writes nothing.
     pub fn rings(&self, reader: usize) -> bool {
@@ -110,13 +91,6 @@ impl Doorbells {
         // SeqCst: orders the clear before the caller's read of the chain.
         fence(Ordering::SeqCst);
         true
-    }
-
-    /// Releases what reader `me` wrote before this call to every sender whose ring comes
-    /// later (a read-modify-write that leaves the bell as it is), e.g. the registration of
-    /// its wake function.
-    pub fn publish(&self, me: usize) {
-        self.bells[me].fetch_or(false, Ordering::AcqRel);
     }
 
     /// Leaves reader `me`'s bell ringing for good: no sender wakes a reader that left.

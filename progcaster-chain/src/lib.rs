@@ -23,20 +23,19 @@
 //!
 //! # Wakeups
 //!
-//! Two levels of doorbells ([`chain::Doorbells`]): each chain has one bell per local worker
-//! ("this channel may hold news for you"), and the rendezvous one per worker ("some channel's
-//! bell started ringing since you last polled"). A sender merges its batch into the chain and
-//! reads back what is new in the same critical section, then rings the other workers'
-//! channel bells; for each bell it started, it rings that worker's bell, and for each worker
-//! bell it started it calls the worker's wake function (which unparks its thread). A worker
-//! [`polls`](Rendezvous::poll) whenever it looks for work: one load when its bell is silent;
-//! otherwise it answers the bell and lists the channels whose bells ring, to receive on them.
-//! A receive answers the channel's bell before reading the chain. Every write of a bell is
-//! followed by a `SeqCst` fence before the next bell or the chain is read, so either a sender
-//! sees a bell silent (and rings it, and wakes), or the worker's later read sees the send:
-//! no wakeup is lost (the protocol is modelled by loom in the chain crate). Nothing is
-//! allocated per wake, a worker already due to look is not woken again, and a sender whose
-//! peers' bells already ring writes nothing to them.
+//! Each chain has a doorbell per local worker ([`chain::Doorbells`]): "this channel may hold
+//! news for you". A sender merges its batch into the chain and reads back what is new in the
+//! same critical section, then rings the other workers' bells; for each bell it started (it
+//! was silent) it calls the worker's wake function, which unparks its thread. A worker
+//! [`polls`](Rendezvous::poll) whenever it looks for work: it loads the bells of the channels
+//! it joined, writing nothing, and lists those that ring. A receive silences the channel's
+//! bell before reading the chain. Senders fence between their send and their look at the
+//! bells, receivers between the silencing and their read, so either a sender sees a bell
+//! silent (and rings it, and wakes), or the worker's later read sees the send; a ring the
+//! poll misses came with a wake, which makes the worker poll again. No wakeup is lost (the
+//! protocol is modelled by loom in the chain crate). Nothing is allocated per wake, a worker
+//! already due to look is not woken again, and a sender whose peers' bells already ring
+//! writes nothing to them.
 //!
 //! # Reclamation
 //!

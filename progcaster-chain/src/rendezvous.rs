@@ -88,9 +88,6 @@ struct Entry {
 pub struct Rendezvous {
     threads: usize,
     slots: Mutex<HashMap<usize, Entry>>,
-    /// Indexed by local worker: whether some channel's bell of the worker started ringing
-    /// since it last polled.
-    bells: Doorbells,
     /// Indexed by local worker: how to make it poll (unpark its thread), set once.
     wakes: Box<[OnceLock<Wake>]>,
     /// Indexed by local worker: the channels it joined, with their bells, to poll.
@@ -116,7 +113,6 @@ impl Rendezvous {
         Arc::new(Rendezvous {
             threads,
             slots: Mutex::new(HashMap::new()),
-            bells: Doorbells::new(threads),
             wakes: (0..threads).map(|_| OnceLock::new()).collect(),
             joined: (0..threads).map(|_| Mutex::new(Vec::new())).collect(),
         })
@@ -139,53 +135,52 @@ impl Rendezvous {
     /// worker that find news. A ring before the registration wakes nobody: a worker must poll
     /// after registering, before it parks (timely's worker polls on every step).
     pub fn set_wake(&self, worker: usize, wake: impl Fn() + Send + Sync + 'static) {
-        let local = worker % self.threads;
-        if self.wakes[local].set(Box::new(wake)).is_ok() {
-            // Every sender that starts this worker's bell from now on finds the registration.
-            self.bells.publish(local);
-        }
+        // A sender that rings a bell before this (it finds no wake function) leaves the bell
+        // ringing, so the worker's first poll finds it.
+        let _ = self.wakes[worker % self.threads].set(Box::new(wake));
     }
 
     /// Appends to `news` the channels on which worker `worker` may have something new to
-    /// [`recv`](Endpoint::recv); true if it looked (its bell rang since its last look).
+    /// [`recv`](Endpoint::recv): those whose bell for it rings; true if it listed any.
     ///
-    /// Cheap when there is nothing new: one load of a flag only this worker's senders write.
-    /// A worker should poll whenever it looks for work, and receive on every channel listed.
+    /// Writes nothing shared: a load of each joined channel's bell, which stays in the worker's
+    /// cache until a sender rings it. A worker should poll whenever it looks for work, and
+    /// receive on every channel listed (the receive silences the bell).
     ///
     /// # Examples
     /// ```
     /// let rendezvous = progcaster_chain::Rendezvous::new(2);
     /// let mut a = rendezvous.join::<u8>(7, 0);
-    /// let _b = rendezvous.join::<u8>(7, 1);
+    /// let mut b = rendezvous.join::<u8>(7, 1);
     /// let mut news = Vec::new();
     /// assert!(!rendezvous.poll(1, &mut news));
     /// a.send([(1, 1)]);
     /// assert!(rendezvous.poll(1, &mut news));
     /// assert_eq!(news, vec![7]);
+    /// b.recv(|_| ());
+    /// news.clear();
+    /// assert!(!rendezvous.poll(1, &mut news));
     /// ```
     pub fn poll(&self, worker: usize, news: &mut Vec<usize>) -> bool {
         let local = worker % self.threads;
-        if !self.bells.answer(local) {
-            return false;
-        }
+        let before = news.len();
+        // Only this worker's thread takes this lock (its joins, leaves and polls): it costs no
+        // shared line.
         let joined = self.joined[local].lock().expect("joined channels poisoned");
         for (channel, bells) in joined.iter() {
+            // A ring this load misses comes with a wake (the ringer found the bell silent),
+            // which ends the worker's next park at once: the poll after it sees the ring.
             if bells.rings(local) {
                 news.push(*channel);
             }
         }
-        true
+        news.len() > before
     }
 
-    /// Rings worker `local`'s bell after one of its channels' bells started ringing, and
-    /// wakes it if this started the worker's bell.
-    fn ring(&self, local: usize) {
-        // NOTE: `ring` fences first, ordering the channel's bell before the worker's, against
-        // `poll`, which answers the worker's bell before it looks at the channels' bells.
-        if self.bells.ring(local) {
-            if let Some(wake) = self.wakes[local].get() {
-                wake();
-            }
+    /// Wakes worker `local` after a sender started one of its channels' bells.
+    fn wake(&self, local: usize) {
+        if let Some(wake) = self.wakes[local].get() {
+            wake();
         }
     }
 
@@ -225,14 +220,8 @@ impl Rendezvous {
             .lock()
             .expect("joined channels poisoned")
             .push((channel, Arc::clone(&slot.bells)));
-        // A peer may have rung this channel's bell before we joined: its ring of our worker
-        // bell found no channel to list, and later senders find the channel's bell ringing
-        // and leave the worker's alone. Ring it ourselves, so the next poll lists the channel.
-        // (`ring` fences first: a sender that rings the channel's bell after this load rings
-        // the worker's bell after its own fence, and our `joined` entry is already there.)
-        if slot.bells.rings(local) {
-            self.ring(local);
-        }
+        // A peer may have rung this channel's bell before we joined: it still rings, so the
+        // next poll lists the channel.
         Endpoint {
             reader,
             slot,
@@ -348,7 +337,7 @@ impl<K: Ord + Clone + Send + Sync + 'static> Endpoint<K> {
         let rendezvous = &self.rendezvous;
         self.slot
             .bells
-            .ring_others(self.local, |worker| rendezvous.ring(worker));
+            .ring_others(self.local, |worker| rendezvous.wake(worker));
     }
 
     /// Hands everything new, as one consolidated slice of updates, to `logic`.
