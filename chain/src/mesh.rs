@@ -84,7 +84,11 @@ impl<T: Chainable> MeshReader<T> {
     /// assert!(readers[0].recv(&mut 0));
     /// ```
     pub fn recv(&mut self, acc: &mut T) -> bool {
-        self.recv_with(|atom| acc.merge_ref(atom))
+        let mut folded = false;
+        for reader in &mut self.readers {
+            folded |= reader.recv(acc);
+        }
+        folded
     }
 
     /// Hands every new non-empty atom of every chain to `f`; true if it was called.

@@ -5,10 +5,10 @@
 //! scratch buffer without sorting it again (`extend_sorted`, as the progress adapter's
 //! `send_consolidated` does with timely's compacted batches), and hands it to
 //! `Chain::send_from`, which keeps it (merging in place) or swaps in a spare buffer
-//! (appending), so sends allocate nothing once warm. A receive takes what is new with
-//! `recv_with`, which merges the new atoms into one under the chain's lock and hands it over
-//! after the unlock (so a receive counts one atom), and clones each update into the reader's
-//! accumulator (readers share atoms, so they cannot take them).
+//! (appending), so sends allocate nothing once warm. A receive folds what is new into the
+//! endpoint's own [`Batch`] under the chain's lock (`Reader::recv`: one merged atom per
+//! receive) and then moves its updates into the reader's accumulator (readers share atoms, so
+//! the fold clones each update once).
 
 use chain::{Batch, Chain, Mesh, MeshReader, Reader};
 
@@ -32,6 +32,8 @@ pub struct ChainEndpoint<K: Key> {
     reader: Reader<Batch<K>>,
     /// Reused send buffer.
     scratch: Batch<K>,
+    /// Reused receive buffer.
+    received: Batch<K>,
 }
 
 impl<K: Key> Medium<K> for ChainMedium<K> {
@@ -46,6 +48,7 @@ impl<K: Key> Medium<K> for ChainMedium<K> {
                 chain: chain.clone(),
                 reader,
                 scratch: Batch::new(),
+                received: Batch::new(),
             })
             .collect();
         (ChainMedium { chain }, endpoints)
@@ -57,12 +60,15 @@ impl<K: Key> Medium<K> for ChainMedium<K> {
     }
 }
 
-/// Folds atoms handed out by `recv_with` into `acc`, counting them.
-fn fold_into<'a, K: Key>(acc: &'a mut Acc<K>, f: &'a mut Folded) -> impl FnMut(&Batch<K>) + 'a {
-    move |atom: &Batch<K>| {
-        f.atoms += 1;
-        f.updates += atom.len() as u64;
-        acc.extend(atom.updates().iter().cloned());
+/// Moves what a receive folded into `received` on to `acc`, counting it as one atom.
+fn hand_over<K: Key>(received: &mut Batch<K>, acc: &mut Acc<K>) -> Folded {
+    let updates = received.len() as u64;
+    let atoms = u64::from(updates > 0);
+    acc.extend(received.drain());
+    Folded {
+        atoms,
+        updates,
+        scanned: updates,
     }
 }
 
@@ -73,10 +79,8 @@ impl<K: Key> Endpoint<K> for ChainEndpoint<K> {
     }
 
     fn recv(&mut self, acc: &mut Acc<K>) -> Folded {
-        let mut f = Folded::default();
-        self.reader.recv_with(fold_into(acc, &mut f));
-        f.scanned = f.updates;
-        f
+        self.reader.recv(&mut self.received);
+        hand_over(&mut self.received, acc)
     }
 }
 
@@ -96,6 +100,8 @@ pub struct MeshEndpoint<K: Key> {
     reader: MeshReader<Batch<K>>,
     /// Reused send buffer.
     scratch: Batch<K>,
+    /// Reused receive buffer.
+    received: Batch<K>,
 }
 
 impl<K: Key> Medium<K> for MeshMedium<K> {
@@ -112,6 +118,7 @@ impl<K: Key> Medium<K> for MeshMedium<K> {
                 chain,
                 reader,
                 scratch: Batch::new(),
+                received: Batch::new(),
             })
             .collect();
         (MeshMedium { chains }, endpoints)
@@ -130,9 +137,7 @@ impl<K: Key> Endpoint<K> for MeshEndpoint<K> {
     }
 
     fn recv(&mut self, acc: &mut Acc<K>) -> Folded {
-        let mut f = Folded::default();
-        self.reader.recv_with(fold_into(acc, &mut f));
-        f.scanned = f.updates;
-        f
+        self.reader.recv(&mut self.received);
+        hand_over(&mut self.received, acc)
     }
 }
