@@ -298,6 +298,15 @@ impl<T: Chainable> Shared<T> {
         self.try_lock().unwrap_or_else(|| panic!("{POISONED}"))
     }
 
+    /// Whether sends committed since a look that saw `seen` of them. Takes no lock; panics
+    /// with the documented message on a poisoned chain.
+    #[track_caller]
+    fn has_news(&self, seen: u64) -> bool {
+        self.check();
+        // Acquire: pairs with the release in `Shared::publish`.
+        self.published.version.load(Ordering::Acquire) != seen
+    }
+
     /// Publishes the count of committed sends; called under the mutex, after the commit.
     fn publish(&self, state: &State<T>) {
         // Release: a reader that loads this version (acquire) and then locks the state finds
@@ -612,9 +621,7 @@ impl<T: Chainable> Reader<T> {
     /// assert!(readers[0].has_news());
     /// ```
     pub fn has_news(&self) -> bool {
-        self.shared.check();
-        // Acquire: pairs with the release in `Shared::publish`.
-        self.shared.published.version.load(Ordering::Acquire) != self.seen
+        self.shared.has_news(self.seen)
     }
 
     /// Folds every new atom into `acc`; true if any non-empty atom was folded.
@@ -639,9 +646,7 @@ impl<T: Chainable> Reader<T> {
 
     /// `recv`, on the reader's fields, so that `recv_with` can fold into its own buffer.
     fn fold_new(shared: &Shared<T>, pin: &mut u64, seen: &mut u64, acc: &mut T) -> bool {
-        shared.check();
-        // Acquire: pairs with the release in `Shared::publish`.
-        if shared.published.version.load(Ordering::Acquire) == *seen {
+        if !shared.has_news(*seen) {
             return false;
         }
         let mut state = shared.lock();

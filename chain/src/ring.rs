@@ -118,7 +118,7 @@ impl<T: Chainable> Ring<T> {
 
     /// Removes the `i`-th atom, whose value the caller has drained: the older atoms move up
     /// one position, so the order of sequence numbers is kept.
-    pub(crate) fn remove_drained(&mut self, i: usize) {
+    fn remove_drained(&mut self, i: usize) {
         debug_assert!(0 < i && i < self.len());
         for k in (0..i).rev() {
             let (a, b) = (self.slot(k), self.slot(k + 1));

@@ -347,7 +347,7 @@ impl<K: Ord + Clone + Send + Sync + 'static> Endpoint<K> {
     /// workers (or in different sends) may arrive merged and cancelled against one another.
     /// What this worker sent is read back by its send; it arrives here with the rest.
     /// `logic` runs after the chain's lock is released.
-    pub fn recv(&mut self, mut logic: impl FnMut(&[(K, i64)])) -> bool {
+    pub fn recv(&mut self, logic: impl FnOnce(&[(K, i64)])) -> bool {
         // Answer before reading, so that a send we do not see finds the bell silent and
         // wakes us.
         self.slot.bells.answer(self.local);
