@@ -12,8 +12,9 @@
 //!
 //! Atoms are [`Chainable`]: commutative monoids, like integer sums or a consolidating
 //! [`Batch`] of `(key, diff)` updates. With `R` live readers the chain holds at most
-//! `R + 1` atoms however many sends happened. [`Mesh`] (one chain per writer)
-//! is kept for comparison. `DESIGN.md`, beside this crate's manifest, argues correctness.
+//! `R + 1` atoms however many sends happened. A [`Forwarder`] hands the chain's successive
+//! prefix deltas on (to other processes), driven by the writers themselves. [`Mesh`] (one
+//! chain per writer) is kept for comparison. `DESIGN.md`, beside this crate's manifest, argues correctness.
 //!
 //! # Examples
 //!
@@ -62,6 +63,7 @@
 mod chain;
 mod chainable;
 mod doorbell;
+mod forwarder;
 mod mesh;
 mod ring;
 mod sync;
@@ -69,4 +71,5 @@ mod sync;
 pub use crate::chain::{Chain, Reader, Stats};
 pub use crate::chainable::{Batch, Chainable};
 pub use crate::doorbell::Doorbells;
+pub use crate::forwarder::Forwarder;
 pub use crate::mesh::{Mesh, MeshReader};

@@ -289,3 +289,34 @@ fn poll_then_receive_loses_no_wakeup() {
         });
     }
 }
+
+/// Two writers send and drive the forwarder concurrently; whichever forwards, the deltas
+/// handed on are numbered 0, 1, ... and add up to both sends once both calls have returned.
+#[test]
+fn forwarder_forwards_every_send() {
+    use chain::Forwarder;
+    use loom::sync::Mutex;
+    loom::model(|| {
+        let (chain, mut readers) = Chain::<u64>::with_readers(1);
+        let forwarder = Arc::new(Forwarder::new(readers.pop().unwrap()));
+        let sent = Arc::new(Mutex::new(Vec::new()));
+        let writers: Vec<_> = [1u64, 2]
+            .into_iter()
+            .map(|value| {
+                let (chain, forwarder, sent) =
+                    (chain.clone(), Arc::clone(&forwarder), Arc::clone(&sent));
+                thread::spawn(move || {
+                    chain.send(value);
+                    forwarder.forward(|seq, delta| sent.lock().unwrap().push((seq, *delta)));
+                })
+            })
+            .collect();
+        writers.into_iter().for_each(|w| w.join().unwrap());
+        let sent = sent.lock().unwrap();
+        let total: u64 = sent.iter().map(|(_, delta)| delta).sum();
+        assert_eq!(total, 3, "a committed send was left unforwarded: {sent:?}");
+        for (expected, (seq, _)) in sent.iter().enumerate() {
+            assert_eq!(*seq, expected as u64);
+        }
+    });
+}

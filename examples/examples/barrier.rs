@@ -43,6 +43,11 @@ struct Cli {
     #[arg(long)]
     count_folds: bool,
 
+    /// Also count the progress messages (and their bytes on the wire) this process receives
+    /// from other processes (slows the run).
+    #[arg(long)]
+    count_remote: bool,
+
     #[command(flatten)]
     workers: WorkerArgs,
 }
@@ -96,6 +101,34 @@ struct Counts {
     bytes: u64,
     receipts: u64,
     updates: u64,
+    remote_messages: u64,
+    remote_bytes: u64,
+}
+
+/// The bytes a progress message with these updates takes on the wire between processes: the
+/// networking header (six `usize` fields) and the `Bincode` payload `(source, seq, batch)`.
+fn wire_bytes(event: &timely::logging::TimelyProgressEvent<u64>) -> u64 {
+    use timely::communication::Bytesable;
+    use timely::progress::{ChangeBatch, Location, Port};
+    let mut batch = ChangeBatch::<(Location, u64)>::new();
+    for (node, port, time, diff) in event.messages.iter() {
+        let location = Location {
+            node: *node,
+            port: Port::Target(*port),
+        };
+        batch.update((location, *time), *diff);
+    }
+    for (node, port, time, diff) in event.internal.iter() {
+        let location = Location {
+            node: *node,
+            port: Port::Source(*port),
+        };
+        batch.update((location, *time), *diff);
+    }
+    let message = timely::Bincode {
+        payload: (event.source, event.seq_no, batch),
+    };
+    (6 * std::mem::size_of::<usize>() + message.length_in_bytes()) as u64
 }
 
 fn main() {
@@ -103,6 +136,8 @@ fn main() {
     emit_run_info();
     let rounds = cli.rounds;
     let count_folds = cli.count_folds;
+    let count_remote = cli.count_remote;
+    let threads = cli.workers.count();
     println!(
         "barrier: {} rounds, {} workers, medium {}",
         rounds,
@@ -116,6 +151,29 @@ fn main() {
         let counter = Rc::clone(&advanced);
         // (receipts, updates) this worker's progress log saw it receive.
         let folds = Rc::new(Cell::new((0u64, 0u64)));
+        // (messages, bytes) from other processes, counted by one worker per process: a process
+        // receives each message once, and its networking hands it to every local worker.
+        let remote = Rc::new(Cell::new((0u64, 0u64)));
+        let (index, peers) = (worker.index(), worker.peers());
+        if count_remote && index % threads == 0 {
+            let remote = Rc::clone(&remote);
+            worker
+                .log_register()
+                .expect("workers log")
+                .insert::<TimelyProgressEventBuilder<u64>, _>(
+                    &format!("timely/progress/{}", std::any::type_name::<u64>()),
+                    move |_time, batch| {
+                        for (_, event) in batch.iter().flatten().filter(|(_, e)| !e.is_send) {
+                            // A forwarded delta's source is `peers + process`; a stock batch's
+                            // is its worker; chain receipts name the receiving worker.
+                            if event.source >= peers || event.source / threads != index / threads {
+                                let (messages, bytes) = remote.get();
+                                remote.set((messages + 1, bytes + wire_bytes(event)));
+                            }
+                        }
+                    },
+                );
+        }
         if count_folds {
             let folds = Rc::clone(&folds);
             worker
@@ -168,6 +226,7 @@ fn main() {
         let switches = thread_context_switches();
         let (allocations, bytes) = ALLOCATED.with(Cell::get);
         let folded = folds.get();
+        let remoted = remote.get();
         let start = Instant::now();
         // As timely's own worker loop does: poll for `idle_spin`, then park until woken.
         while worker.step_or_park(None) {}
@@ -185,6 +244,8 @@ fn main() {
             bytes: bytes_end - bytes,
             receipts: folds.get().0 - folded.0,
             updates: folds.get().1 - folded.1,
+            remote_messages: remote.get().0 - remoted.0,
+            remote_bytes: remote.get().1 - remoted.1,
         };
         (seconds, advanced.get(), switches, counts)
     })
@@ -203,6 +264,8 @@ fn main() {
         counts.bytes += n.bytes;
         counts.receipts += n.receipts;
         counts.updates += n.updates;
+        counts.remote_messages += n.remote_messages;
+        counts.remote_bytes += n.remote_bytes;
     }
     if total_rounds != rounds * cli.workers.count() as u64 {
         fail(format!(
@@ -233,6 +296,11 @@ fn main() {
     if count_folds {
         emit_metric("progress_receipts", counts.receipts as f64);
         emit_metric("progress_updates_folded", counts.updates as f64);
+    }
+    if count_remote {
+        // Received by this process from all others while the rounds ran.
+        emit_metric("remote_progress_messages", counts.remote_messages as f64);
+        emit_metric("remote_progress_bytes", counts.remote_bytes as f64);
     }
     emit_checksum(examples::hash64(&(rounds, total_rounds)));
 }

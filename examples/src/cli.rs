@@ -17,6 +17,19 @@ pub struct WorkerArgs {
     #[arg(long = "idle-spin", value_name = "MICROS",
           value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
     pub idle_spin: Option<u64>,
+
+    /// Number of processes of the computation (each with `--workers` workers).
+    #[arg(short = 'n', long = "processes", default_value_t = 1,
+          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub processes: u16,
+
+    /// Identity of this process, from 0 to `--processes` - 1.
+    #[arg(short = 'p', long = "process", default_value_t = 0)]
+    pub process: u16,
+
+    /// A file of `host:port` lines, one per process (default: localhost ports 2101, 2102, ...).
+    #[arg(long = "hostfile", value_name = "FILE")]
+    pub hostfile: Option<std::path::PathBuf>,
 }
 
 impl WorkerArgs {
@@ -41,7 +54,18 @@ impl WorkerArgs {
     /// # let _ = config;
     /// ```
     pub fn config(&self) -> timely::Config {
-        let mut config = if self.workers == 1 {
+        let mut config = if self.processes > 1 {
+            timely::Config {
+                communication: timely::CommunicationConfig::Cluster {
+                    threads: self.workers as usize,
+                    process: self.process as usize,
+                    addresses: self.addresses(),
+                    report: false,
+                    zerocopy: false,
+                },
+                worker: timely::WorkerConfig::default(),
+            }
+        } else if self.workers == 1 {
             timely::Config::thread()
         } else {
             timely::Config::process(self.workers as usize)
@@ -52,9 +76,25 @@ impl WorkerArgs {
         config
     }
 
-    /// The number of worker threads.
+    /// The number of worker threads of this process.
     pub fn count(&self) -> usize {
         self.workers as usize
+    }
+
+    /// The addresses of the processes: the hostfile's lines, or localhost ports from 2101.
+    fn addresses(&self) -> Vec<String> {
+        match &self.hostfile {
+            Some(path) => std::fs::read_to_string(path)
+                .unwrap_or_else(|e| crate::fail(format!("cannot read {}: {e}", path.display())))
+                .lines()
+                .map(str::trim)
+                .filter(|line| !line.is_empty())
+                .map(String::from)
+                .collect(),
+            None => (0..self.processes)
+                .map(|i| format!("localhost:{}", 2101 + i as u32))
+                .collect(),
+        }
     }
 }
 

@@ -27,6 +27,9 @@ fn config(workers: usize) -> timely::Config {
     WorkerArgs {
         workers,
         idle_spin: None,
+        processes: 1,
+        process: 0,
+        hostfile: None,
     }
     .config()
 }

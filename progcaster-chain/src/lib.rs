@@ -19,7 +19,11 @@
 //! * [`live_chains`] counts the chains alive in the process, so tests can prove reclamation;
 //!   [`TRACE_VAR`] names a file to which each chain's creation is appended, so that test
 //!   suites one cannot edit (timely's and differential's own) can prove the chain was used,
-//!   and each chain's counters when it is freed (appends, in-place merges, compaction).
+//!   and each chain's counters when it is freed (appends, in-place merges, compaction);
+//! * across processes, with [`Medium::Aggregate`]: each chain gets one more reader, a
+//!   [`chain::Forwarder`] that the workers drive after their sends ([`Endpoint::forward`]),
+//!   whose numbered prefix deltas go to the other processes as one stream per process pair;
+//!   a receiver puts each process's deltas back in order with a [`Sequencer`].
 //!
 //! # Wakeups
 //!
@@ -47,11 +51,15 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs, unreachable_pub)]
 
+mod fault;
 mod medium;
 mod rendezvous;
+mod sequencer;
 mod trace;
 
 pub use chain::Batch;
+pub use fault::FAULT_VAR;
 pub use medium::{medium, medium_override, Medium, MediumError, MEDIUM_OPTION, MEDIUM_VAR};
 pub use rendezvous::{live_chains, Endpoint, Rendezvous};
+pub use sequencer::{check_per_worker, forwarded_source, Sequencer};
 pub use trace::TRACE_VAR;

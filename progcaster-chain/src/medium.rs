@@ -11,7 +11,8 @@ pub const MEDIUM_VAR: &str = "TIMELY_PROGRESS_MEDIUM";
 /// timely's command-line option that selects the progress medium.
 pub const MEDIUM_OPTION: &str = "--progress-medium";
 
-/// Which medium carries intra-process progress updates.
+/// Which medium carries progress updates among a process's workers (and, with
+/// [`Medium::Aggregate`], between processes).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub enum Medium {
     /// One chain per progress channel, shared by the process's workers (the default).
@@ -19,6 +20,11 @@ pub enum Medium {
     Chain,
     /// timely's own MPSC broadcast.
     Stock,
+    /// A chain per progress channel, as [`Medium::Chain`], and across processes one stream
+    /// per process pair: the net change of a prefix of the chain since the last forward,
+    /// numbered, instead of every worker's every batch. Every process of a computation must
+    /// use it, or none.
+    Aggregate,
 }
 
 impl Medium {
@@ -29,6 +35,7 @@ impl Medium {
     /// use progcaster_chain::Medium;
     /// assert_eq!(Medium::parse(None), Ok(Medium::Chain));
     /// assert_eq!(Medium::parse(Some("stock")), Ok(Medium::Stock));
+    /// assert_eq!(Medium::parse(Some("aggregate")), Ok(Medium::Aggregate));
     /// assert!(Medium::parse(Some("mpsc")).unwrap_err().to_string().contains("`chain`"));
     /// ```
     pub fn parse(value: Option<&str>) -> Result<Medium, MediumError> {
@@ -40,6 +47,7 @@ impl Medium {
         match value {
             "chain" => Ok(Medium::Chain),
             "stock" => Ok(Medium::Stock),
+            "aggregate" => Ok(Medium::Aggregate),
             other => Err(MediumError {
                 source,
                 value: other.to_string(),
@@ -56,7 +64,7 @@ impl Medium {
 /// assert_eq!("stock".parse(), Ok(Medium::Stock));
 /// assert_eq!(
 ///     "x".parse::<Medium>().unwrap_err().to_string(),
-///     "invalid --progress-medium=\"x\": valid values are `chain` and `stock`"
+///     "invalid --progress-medium=\"x\": valid values are `chain`, `stock` and `aggregate`"
 /// );
 /// ```
 impl FromStr for Medium {
@@ -78,7 +86,7 @@ impl fmt::Display for MediumError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "invalid {}={:?}: valid values are `chain` and `stock`",
+            "invalid {}={:?}: valid values are `chain`, `stock` and `aggregate`",
             self.source, self.value
         )
     }

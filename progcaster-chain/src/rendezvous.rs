@@ -6,9 +6,9 @@ use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
-use chain::{Batch, Chain, Doorbells, Reader};
+use chain::{Batch, Chain, Doorbells, Forwarder, Reader};
 
-use crate::trace;
+use crate::{fault, trace};
 
 /// Number of chains alive in this process (created by a [`Rendezvous`], not yet freed).
 static LIVE: AtomicUsize = AtomicUsize::new(0);
@@ -50,11 +50,20 @@ struct Slot<K: Ord + Clone + Send + Sync> {
     /// Indexed by local worker: whether the worker may have news on this channel (see the
     /// crate docs). Shared with the workers' lists of channels to poll.
     bells: Arc<Doorbells>,
+    /// With other processes to forward to: one more reader of the chain, driven by the
+    /// workers' sends, whose deltas go to the other processes.
+    forwarder: Option<Forwarder<Batch<K>>>,
+    /// The deliberately broken forwarder's `+1`s, held back to the next delta (tests only).
+    held: Mutex<Batch<K>>,
+    /// The counts at capability keys of everything forwarded so far (see [`Endpoint::forward`]);
+    /// used only by the forwarder of the moment.
+    forwarded: Mutex<Batch<K>>,
 }
 
 impl<K: Ord + Clone + Send + Sync> Slot<K> {
-    fn new(threads: usize) -> Self {
-        let (chain, readers) = Chain::with_readers(threads);
+    fn new(threads: usize, forwarding: bool) -> Self {
+        let (chain, mut readers) = Chain::with_readers(threads + usize::from(forwarding));
+        let forwarder = forwarding.then(|| Forwarder::new(readers.pop().expect("a reader")));
         // Relaxed: see `live_chains`.
         LIVE.fetch_add(1, Ordering::Relaxed);
         trace::chain_created(threads);
@@ -62,6 +71,9 @@ impl<K: Ord + Clone + Send + Sync> Slot<K> {
             chain,
             readers: Mutex::new(readers.into_iter().map(Some).collect()),
             bells: Arc::new(Doorbells::new(threads)),
+            forwarder,
+            held: Mutex::new(Batch::new()),
+            forwarded: Mutex::new(Batch::new()),
         }
     }
 }
@@ -198,13 +210,45 @@ impl Rendezvous {
     where
         K: Ord + Clone + Send + Sync + 'static,
     {
+        self.join_as(channel, worker, false)
+    }
+
+    /// Joins the chain of progress channel `channel` as [`join`](Self::join) does, for a
+    /// process that forwards the chain to other processes: the chain gets one more reader, a
+    /// [`Forwarder`], which every worker drives with [`Endpoint::forward`] after its sends.
+    ///
+    /// # Panics
+    /// As [`join`](Self::join), and if another worker joined the channel without forwarding.
+    ///
+    /// # Examples
+    /// ```
+    /// let rendezvous = progcaster_chain::Rendezvous::new(2);
+    /// let mut a = rendezvous.join_forwarding::<u8>(7, 0);
+    /// let mut b = rendezvous.join_forwarding::<u8>(7, 1);
+    /// let mut forwarded = Vec::new();
+    /// a.send([(1, 1), (2, -1)]);
+    /// b.send([(1, -1), (3, 1)]);
+    /// b.forward(|_| false, |seq, delta| forwarded.push((seq, delta.to_vec())));
+    /// assert_eq!(forwarded, vec![(0, vec![(2, -1), (3, 1)])]);
+    /// ```
+    pub fn join_forwarding<K>(self: &Arc<Self>, channel: usize, worker: usize) -> Endpoint<K>
+    where
+        K: Ord + Clone + Send + Sync + 'static,
+    {
+        self.join_as(channel, worker, true)
+    }
+
+    fn join_as<K>(self: &Arc<Self>, channel: usize, worker: usize, forwarding: bool) -> Endpoint<K>
+    where
+        K: Ord + Clone + Send + Sync + 'static,
+    {
         let local = worker % self.threads;
         let slot = Arc::clone(
             &self
                 .lock()
                 .entry(channel)
                 .or_insert_with(|| Entry {
-                    slot: Arc::new(Slot::<K>::new(self.threads)),
+                    slot: Arc::new(Slot::<K>::new(self.threads, forwarding)),
                     left: 0,
                 })
                 .slot,
@@ -213,6 +257,11 @@ impl Rendezvous {
         let slot = slot
             .downcast::<Slot<K>>()
             .unwrap_or_else(|_| panic!("progress channel {channel} joined at two key types"));
+        assert_eq!(
+            slot.forwarder.is_some(),
+            forwarding,
+            "progress channel {channel} joined both with and without forwarding"
+        );
         let reader = slot.readers.lock().expect("progress readers poisoned")[local].take();
         let reader = reader
             .unwrap_or_else(|| panic!("worker {worker} joined progress channel {channel} twice"));
@@ -362,10 +411,163 @@ impl<K: Ord + Clone + Send + Sync + 'static> Endpoint<K> {
     }
 }
 
+impl<K: Ord + Clone + Send + Sync + 'static> Endpoint<K> {
+    /// After a send: hands to `send` what the process's workers sent on this channel and the
+    /// forwarder has not handed on yet, as numbered net changes, once it may move a frontier
+    /// elsewhere; unless another worker's call is doing so (which then covers this worker's
+    /// sends too).
+    ///
+    /// `send(seq, delta)` runs on this thread, for each delta handed on, with `seq` counting
+    /// 0, 1, 2, ... per channel and process: the deltas `0..=seq` are together the net change
+    /// of a prefix of the chain's total order of sends. Receivers must apply them in `seq`
+    /// order (see [`Sequencer`](crate::Sequencer)). Does nothing for an endpoint that joined
+    /// without forwarding.
+    ///
+    /// # When a delta is held back
+    ///
+    /// `is_capability(key)` says whether `key` counts capabilities (timely: a pointstamp at an
+    /// operator's output port), whose count in the process is the number its workers hold,
+    /// never negative in a prefix of whole batches; other keys (messages in flight) may go
+    /// negative in one process, as a message produced by one process is consumed by another.
+    /// The delta folded so far is held while every `-1` in it is at a capability key whose
+    /// count in the process, everything forwarded plus the delta, stays positive: with every
+    /// other process's count there non-negative too, each such key keeps a positive count
+    /// in every receiver's view whether or not the delta is applied, so applying it could
+    /// only add positive counts, which never let a frontier advance. Holding it loses no
+    /// progress anywhere, and what the receivers see is still a prefix of this process's
+    /// sends. A worker's retired capability whose time other local workers still hold (a
+    /// barrier round that only some workers have left) is then told to other processes
+    /// once, with the last worker's `-1`.
+    ///
+    /// # Examples
+    /// ```
+    /// let rendezvous = progcaster_chain::Rendezvous::new(2);
+    /// let mut a = rendezvous.join_forwarding::<(bool, u64)>(7, 0);
+    /// let mut b = rendezvous.join_forwarding::<(bool, u64)>(7, 1);
+    /// // Keys are (counts capabilities, time); both workers hold a capability at time 0 from
+    /// // the start (timely's initial capabilities, which no one sends), and move it on.
+    /// let capability = |key: &(bool, u64)| key.0;
+    /// let mut out = Vec::new();
+    /// for time in 0..2 {
+    ///     for worker in [&mut a, &mut b] {
+    ///         worker.send([((true, time), -1), ((true, time + 1), 1)]);
+    ///         worker.forward(capability, |seq, delta| out.push((seq, delta.to_vec())));
+    ///     }
+    /// }
+    /// assert_eq!(out, vec![
+    ///     // Time 0 was never forwarded: its count here is unknown, each -1 goes at once.
+    ///     (0, vec![((true, 0), -1), ((true, 1), 1)]),
+    ///     (1, vec![((true, 0), -1), ((true, 1), 1)]),
+    ///     // Time 1 counts 2 here: worker 0's -1 is held until worker 1's.
+    ///     (2, vec![((true, 1), -2), ((true, 2), 2)]),
+    /// ]);
+    /// ```
+    pub fn forward(
+        &mut self,
+        is_capability: impl Fn(&K) -> bool,
+        mut send: impl FnMut(u64, &[(K, i64)]),
+    ) {
+        let Some(forwarder) = self.slot.forwarder.as_ref() else {
+            return;
+        };
+        let forwarded = &self.slot.forwarded;
+        let held = &self.slot.held;
+        // NOTE: both closures run only in the forwarder of the moment: the locks are never
+        // contended.
+        let ready = |delta: &Batch<K>| {
+            let forwarded = forwarded.lock().expect("forwarded counts poisoned");
+            needs_forwarding(delta.updates(), forwarded.updates(), &is_capability)
+        };
+        forwarder.forward_when(ready, |seq, delta| {
+            let mut counts = forwarded.lock().expect("forwarded counts poisoned");
+            counts.extend(
+                delta
+                    .updates()
+                    .iter()
+                    .filter(|(key, _)| is_capability(key))
+                    .cloned(),
+            );
+            if fault::split_forward() {
+                // Deliberately broken (tests only): each delta's `+1`s go out with the next
+                // delta, after its `-1`s (the last delta's `+1`s never go).
+                let mut held = held.lock().expect("held updates poisoned");
+                let mut out = std::mem::take(&mut *held);
+                for (key, diff) in delta.updates() {
+                    if *diff < 0 {
+                        out.update(key.clone(), *diff);
+                    } else {
+                        held.update(key.clone(), *diff);
+                    }
+                }
+                send(seq, out.updates());
+            } else {
+                send(seq, delta.updates());
+            }
+        });
+    }
+}
+
+/// Whether a held `delta` may move a frontier in another process (see [`Endpoint::forward`]):
+/// it has a `-1` at a key that does not count capabilities, or at one whose count, the
+/// `forwarded` counts plus the delta, is no longer positive. Both slices are sorted by key.
+fn needs_forwarding<K: Ord>(
+    delta: &[(K, i64)],
+    forwarded: &[(K, i64)],
+    is_capability: impl Fn(&K) -> bool,
+) -> bool {
+    delta.iter().any(|(key, diff)| {
+        *diff < 0
+            && (!is_capability(key) || {
+                let before = forwarded
+                    .binary_search_by(|(k, _)| k.cmp(key))
+                    .map_or(0, |i| forwarded[i].1);
+                before + diff <= 0
+            })
+    })
+}
+
 impl<K: Ord + Clone + Send + Sync + 'static> Drop for Endpoint<K> {
     fn drop(&mut self) {
         // Senders never ring this worker for this channel again.
         self.slot.bells.retire(self.local);
         self.rendezvous.leave(self.channel, self.local);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::needs_forwarding;
+
+    /// Keys are `(is a capability, time)`.
+    fn capability(key: &(bool, u64)) -> bool {
+        key.0
+    }
+
+    /// A delta of `(key, diff)` updates.
+    type Delta = &'static [((bool, u64), i64)];
+
+    #[test]
+    fn which_deltas_are_held() {
+        let forwarded = [((true, 0), 2), ((true, 3), 1)];
+        let cases: &[(Delta, bool)] = &[
+            // Only `+1`s: never needed.
+            (&[((true, 5), 1), ((false, 5), 1)], false),
+            // A capability `-1` that leaves a count: held.
+            (&[((true, 0), -1), ((true, 1), 1)], false),
+            // The last capability at a time: needed.
+            (&[((true, 3), -1), ((true, 4), 1)], true),
+            (&[((true, 0), -2)], true),
+            // A capability the process never forwarded (its `+1` is in the delta): needed.
+            (&[((true, 7), -1)], true),
+            // A message consumed: always needed.
+            (&[((false, 0), -1), ((true, 0), 1)], true),
+        ];
+        for (delta, expected) in cases {
+            assert_eq!(
+                needs_forwarding(delta, &forwarded, capability),
+                *expected,
+                "{delta:?}"
+            );
+        }
     }
 }

@@ -38,7 +38,10 @@ fn medium_values() {
             (Err(error), None) => {
                 let message = error.to_string();
                 assert!(message.contains("TIMELY_PROGRESS_MEDIUM"), "{message}");
-                assert!(message.contains("`chain` and `stock`"), "{message}");
+                assert!(
+                    message.contains("`chain`, `stock` and `aggregate`"),
+                    "{message}"
+                );
                 assert!(
                     message.contains(&format!("{:?}", value.unwrap())),
                     "{message}"

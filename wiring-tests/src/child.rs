@@ -109,7 +109,7 @@ pub fn records(
         .find_map(|line| line.strip_prefix("chains "))
         .and_then(|n| n.parse::<usize>().ok())
         .expect("a `chains` line");
-    if medium == "chain" && workers_per_process > 1 {
+    if (medium == "chain" && workers_per_process > 1) || medium == "aggregate" {
         // One chain per scope: the dataflow and its two nested iterative scopes.
         assert_eq!(chains, 3, "progress did not go through chains");
     } else {
@@ -155,4 +155,63 @@ pub fn hostfile(tag: &str, processes: usize) -> PathBuf {
         writeln!(file, "127.0.0.1:{port}").expect("write hostfile");
     }
     path
+}
+
+/// Waits for every child of a cluster until `deadline` has passed since `start`; once one
+/// fails (or at the deadline), kills the others, which may be waiting for it forever. A
+/// killed child's outcome has no exit code.
+///
+/// # Panics
+/// If a child cannot be waited on.
+pub fn wait_cluster(
+    mut children: Vec<std::process::Child>,
+    start: Instant,
+    deadline: Duration,
+) -> Vec<Outcome> {
+    // Drain every pipe from the start, so that a chatty child cannot block on a full pipe.
+    let pipes: Vec<_> = children
+        .iter_mut()
+        .map(|child| {
+            let mut out = child.stdout.take().expect("piped stdout");
+            let mut err = child.stderr.take().expect("piped stderr");
+            let out = std::thread::spawn(move || {
+                let mut s = String::new();
+                let _ = out.read_to_string(&mut s);
+                s
+            });
+            let err = std::thread::spawn(move || {
+                let mut s = String::new();
+                let _ = err.read_to_string(&mut s);
+                s
+            });
+            (out, err)
+        })
+        .collect();
+    loop {
+        let mut failed = false;
+        let mut running = false;
+        for child in &mut children {
+            match child.try_wait().expect("wait on child") {
+                Some(status) => failed |= !status.success(),
+                None => running = true,
+            }
+        }
+        if !running || failed || start.elapsed() > deadline {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    children
+        .iter_mut()
+        .zip(pipes)
+        .map(|(child, (out, err))| {
+            let _ = child.kill();
+            let status = child.wait().expect("wait on child");
+            Outcome {
+                code: status.code(),
+                stdout: out.join().expect("stdout reader"),
+                stderr: err.join().expect("stderr reader"),
+            }
+        })
+        .collect()
 }

@@ -212,3 +212,75 @@ pub fn resident_bytes() -> u64 {
         .and_then(|statm| statm.split_whitespace().nth(1)?.parse::<u64>().ok())
         .map_or(0, |pages| pages * 4096)
 }
+
+/// A record of [`hops`]: `(id, the worker it is addressed to, hops left)`.
+pub type Hop = (u64, u64, u32);
+
+/// Records hop between workers of different processes, each hop at a later time (by 1 to 3,
+/// plus the loop's 1), and every receipt is checked against the frontier its receiver has
+/// observed: a record must never arrive at a time its receiver's frontier already passed, and
+/// a frontier must never go back. Returns the number of records that finished at this worker.
+///
+/// `threads` is the number of workers per process; with more than one process, every hop
+/// crosses to another process. Few records are in flight, so frontiers move with them: a
+/// receiver that applied another process's `-1` for a consumed record before the `+1` of the
+/// record it became would see its frontier pass that record.
+///
+/// # Panics
+/// If a receipt or a frontier breaks the rule, naming the worker, the times and the record.
+pub fn hops(worker: &mut Worker, threads: usize, records: u64, hops: u32) -> u64 {
+    use timely::dataflow::operators::{Feedback, ToStream};
+    let index = worker.index();
+    let peers = worker.peers();
+    let done = Rc::new(std::cell::Cell::new(0u64));
+    let finished = Rc::clone(&done);
+    worker.dataflow::<u64, _, _>(|scope| {
+        let (handle, cycle) = scope.feedback::<Vec<Hop>>(1);
+        (0..records)
+            .filter(move |id| *id as usize % peers == index)
+            .map(move |id| (id, index as u64, hops))
+            .to_stream(scope)
+            .concat(cycle)
+            .unary_frontier::<CapacityContainerBuilder<Vec<Hop>>, _, _, _>(
+                ExchangePact::new(|hop: &Hop| hop.1),
+                "Hop",
+                move |_capability, _info| {
+                    // The highest frontier this worker has observed on its input.
+                    let mut passed = 0u64;
+                    move |(input, frontier), output| {
+                        let now = frontier.frontier().first().copied().unwrap_or(u64::MAX);
+                        assert!(
+                            now >= passed,
+                            "worker {index}: frontier went back from {passed} to {now}"
+                        );
+                        passed = now;
+                        input.for_each(|stamp, data| {
+                            let time = *stamp.least().expect("records carry capabilities");
+                            for (id, _, left) in data.drain(..) {
+                                assert!(
+                                    time >= passed,
+                                    "worker {index}: record {id} arrived at {time}, after the \
+                                     frontier had passed {passed}"
+                                );
+                                if left == 0 {
+                                    finished.set(finished.get() + 1);
+                                    continue;
+                                }
+                                let later = time + 1 + (id + u64::from(left)) % 3;
+                                let step = threads + id as usize % threads.max(1);
+                                let target = ((index + step) % peers) as u64;
+                                output.session(&stamp.delayed(&later, 0)).give((
+                                    id,
+                                    target,
+                                    left - 1,
+                                ));
+                            }
+                        });
+                    }
+                },
+            )
+            .connect_loop(handle);
+    });
+    while worker.step_or_park(None) {}
+    done.get()
+}

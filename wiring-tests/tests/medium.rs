@@ -10,7 +10,7 @@ use wiring_tests::workloads::nested_model;
 const WIRING: &str = env!("CARGO_BIN_EXE_wiring");
 
 fn expected_error(source: &str, value: &str) -> String {
-    format!("invalid {source}={value:?}: valid values are `chain` and `stock`")
+    format!("invalid {source}={value:?}: valid values are `chain`, `stock` and `aggregate`")
 }
 
 #[test]
@@ -114,7 +114,7 @@ fn option_in_timelys_usage_text() {
     let usage = options.usage("usage: program [options]");
     assert!(
         usage.contains("--progress-medium MEDIUM")
-            && usage.contains("intra-process progress medium (chain or stock)"),
+            && usage.contains("progress medium (chain, stock or aggregate)"),
         "{usage}"
     );
     // Parsed into the worker configuration, with the same error as the override's.

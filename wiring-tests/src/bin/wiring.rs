@@ -5,15 +5,18 @@
 //! wiring execute      (timely::execute, two workers, default configuration)
 //! wiring directly     (timely::execute_directly)
 //! wiring soak <dataflows> [timely args]
+//! wiring hops <records> <hops> [timely args]
 //! ```
 //!
-//! `nested` prints `medium <chain|stock>` first (the medium the run asked for: the
+//! `nested` prints `medium <chain|stock|aggregate>` first (the medium the run asked for: the
 //! `TIMELY_PROGRESS_MEDIUM` override if set, else `--progress-medium`, else `chain`), then
 //! `chains <n>` (the live progress chains a worker saw after building its dataflow) and one
 //! `epoch value count` line per record released by this process's workers. `execute` and
 //! `directly` print `ok` after running a small dataflow: they show how each entry point
 //! treats the medium. `soak` prints one `soak <resident after the first tenth> <resident after
 //! the last> <chains after> <installed after>` line per local worker (see `workloads::soak`).
+//! `hops` prints `finished <n>`: the records whose hops ended at this process's workers (see
+//! `workloads::hops`, which panics on a receipt behind its receiver's frontier).
 
 use wiring_tests::workloads;
 
@@ -45,6 +48,33 @@ fn main() {
             for (epoch, value, count) in all {
                 println!("{epoch} {value} {count}");
             }
+        }
+        "hops" => {
+            let records: u64 = args.next().and_then(|a| a.parse().ok()).expect("records");
+            let hops: u32 = args.next().and_then(|a| a.parse().ok()).expect("hops");
+            let args: Vec<String> = args.collect();
+            let threads = args
+                .iter()
+                .position(|arg| arg == "-w")
+                .and_then(|i| args.get(i + 1)?.parse().ok())
+                .unwrap_or(1);
+            // A worker that finds a receipt behind its frontier stops the process at once: its
+            // peers would wait for it forever.
+            let report = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                report(info);
+                std::process::exit(101);
+            }));
+            let guards = timely::execute_from_args(args.into_iter(), move |worker| {
+                workloads::hops(worker, threads, records, hops)
+            })
+            .unwrap_or_else(|error| fail(&error));
+            let finished: u64 = guards
+                .join()
+                .into_iter()
+                .map(|r| r.expect("worker panicked"))
+                .sum();
+            println!("finished {finished}");
         }
         "soak" => {
             let dataflows: usize = args.next().and_then(|a| a.parse().ok()).expect("dataflows");
@@ -97,6 +127,7 @@ fn requested_medium(args: &[String]) -> &'static str {
     match medium {
         Ok(progcaster_chain::Medium::Chain) => "chain",
         Ok(progcaster_chain::Medium::Stock) => "stock",
+        Ok(progcaster_chain::Medium::Aggregate) => "aggregate",
         // timely reports the error at startup; keep going to show that it does.
         Err(_) => "invalid",
     }
