@@ -228,7 +228,7 @@ impl Rendezvous {
     /// let mut forwarded = Vec::new();
     /// a.send([(1, 1), (2, -1)]);
     /// b.send([(1, -1), (3, 1)]);
-    /// b.forward(|_| false, |seq, delta| forwarded.push((seq, delta.to_vec())));
+    /// b.forward(|_| None, |seq, delta| forwarded.push((seq, delta.to_vec())));
     /// assert_eq!(forwarded, vec![(0, vec![(2, -1), (3, 1)])]);
     /// ```
     pub fn join_forwarding<K>(self: &Arc<Self>, channel: usize, worker: usize) -> Endpoint<K>
@@ -425,19 +425,23 @@ impl<K: Ord + Clone + Send + Sync + 'static> Endpoint<K> {
     ///
     /// # When a delta is held back
     ///
-    /// `is_capability(key)` says whether `key` counts capabilities (timely: a pointstamp at an
-    /// operator's output port), whose count in the process is the number its workers hold,
-    /// never negative in a prefix of whole batches; other keys (messages in flight) may go
-    /// negative in one process, as a message produced by one process is consumed by another.
-    /// The delta folded so far is held while every `-1` in it is at a capability key whose
-    /// count in the process, everything forwarded plus the delta, stays positive: with every
-    /// other process's count there non-negative too, each such key keeps a positive count
-    /// in every receiver's view whether or not the delta is applied, so applying it could
-    /// only add positive counts, which never let a frontier advance. Holding it loses no
-    /// progress anywhere, and what the receivers see is still a prefix of this process's
-    /// sends. A worker's retired capability whose time other local workers still hold (a
-    /// barrier round that only some workers have left) is then told to other processes
-    /// once, with the last worker's `-1`.
+    /// `capability(key)` classifies keys: `Some(initial)` for a key that counts capabilities
+    /// (timely: a pointstamp at an output port of an operator, node 0 excepted), where each
+    /// worker starts with `initial` capabilities that it never sends (timely: 1 at the minimum
+    /// time, 0 elsewhere); `None` for any other key (messages in flight, records entering the
+    /// scope), whose count in one process may be negative, as a message produced by one
+    /// process is consumed by another. The delta folded so far is held while every `-1` in it
+    /// is at a capability key whose count, everything forwarded plus the delta (initial
+    /// capabilities left out), stays positive. The premise, proven in `chain/DESIGN.md`
+    /// (section 8.1) and checked here in debug builds: a process's forwarded count at a
+    /// capability key is never below `-initial` times its workers, because it is the number
+    /// of capabilities its workers hold there, less their initial ones. Then each such key
+    /// is positive in every receiver's view whether or not the delta is applied, so holding
+    /// it leaves every frontier at least as far advanced as applying it would. Safety never
+    /// rests on this: what the receivers see is a prefix of this process's sends either way.
+    /// A worker's retired capability whose time other local workers still hold (a barrier
+    /// round that only some workers have left) is then told to other processes once, with
+    /// the last worker's `-1`.
     ///
     /// # Examples
     /// ```
@@ -446,7 +450,7 @@ impl<K: Ord + Clone + Send + Sync + 'static> Endpoint<K> {
     /// let mut b = rendezvous.join_forwarding::<(bool, u64)>(7, 1);
     /// // Keys are (counts capabilities, time); both workers hold a capability at time 0 from
     /// // the start (timely's initial capabilities, which no one sends), and move it on.
-    /// let capability = |key: &(bool, u64)| key.0;
+    /// let capability = |key: &(bool, u64)| key.0.then_some(i64::from(key.1 == 0));
     /// let mut out = Vec::new();
     /// for time in 0..2 {
     ///     for worker in [&mut a, &mut b] {
@@ -462,9 +466,13 @@ impl<K: Ord + Clone + Send + Sync + 'static> Endpoint<K> {
     ///     (2, vec![((true, 1), -2), ((true, 2), 2)]),
     /// ]);
     /// ```
+    ///
+    /// # Panics
+    /// In debug builds, if a forwarded count at a capability key falls below `-initial`
+    /// times the process's workers (the premise of the hold-back rule is broken).
     pub fn forward(
         &mut self,
-        is_capability: impl Fn(&K) -> bool,
+        capability: impl Fn(&K) -> Option<i64>,
         mut send: impl FnMut(u64, &[(K, i64)]),
     ) {
         let Some(forwarder) = self.slot.forwarder.as_ref() else {
@@ -476,17 +484,21 @@ impl<K: Ord + Clone + Send + Sync + 'static> Endpoint<K> {
         // contended.
         let ready = |delta: &Batch<K>| {
             let forwarded = forwarded.lock().expect("forwarded counts poisoned");
-            needs_forwarding(delta.updates(), forwarded.updates(), &is_capability)
+            needs_forwarding(delta.updates(), forwarded.updates(), &capability)
         };
+        let threads = self.rendezvous.threads;
         forwarder.forward_when(ready, |seq, delta| {
             let mut counts = forwarded.lock().expect("forwarded counts poisoned");
             counts.extend(
                 delta
                     .updates()
                     .iter()
-                    .filter(|(key, _)| is_capability(key))
+                    .filter(|(key, _)| capability(key).is_some())
                     .cloned(),
             );
+            if cfg!(debug_assertions) {
+                check_premise(delta.updates(), counts.updates(), &capability, threads);
+            }
             if fault::split_forward() {
                 // Deliberately broken (tests only): each delta's `+1`s go out with the next
                 // delta, after its `-1`s (the last delta's `+1`s never go).
@@ -513,17 +525,46 @@ impl<K: Ord + Clone + Send + Sync + 'static> Endpoint<K> {
 fn needs_forwarding<K: Ord>(
     delta: &[(K, i64)],
     forwarded: &[(K, i64)],
-    is_capability: impl Fn(&K) -> bool,
+    capability: impl Fn(&K) -> Option<i64>,
 ) -> bool {
     delta.iter().any(|(key, diff)| {
         *diff < 0
-            && (!is_capability(key) || {
+            && (capability(key).is_none() || {
                 let before = forwarded
                     .binary_search_by(|(k, _)| k.cmp(key))
                     .map_or(0, |i| forwarded[i].1);
                 before + diff <= 0
             })
     })
+}
+
+/// The premise of the hold-back rule (`chain/DESIGN.md`, section 8.1): after a forward, the
+/// process's `forwarded` count at each capability key of the `delta` is at least `-initial`
+/// times its `threads` workers (it is the capabilities its workers hold there, less the
+/// initial ones they never send).
+///
+/// # Panics
+/// If a count is lower.
+fn check_premise<K: Ord>(
+    delta: &[(K, i64)],
+    forwarded: &[(K, i64)],
+    capability: impl Fn(&K) -> Option<i64>,
+    threads: usize,
+) {
+    for (key, _) in delta {
+        if let Some(initial) = capability(key) {
+            let count = forwarded
+                .binary_search_by(|(k, _)| k.cmp(key))
+                .map_or(0, |i| forwarded[i].1);
+            let floor = -initial * threads as i64;
+            assert!(
+                count >= floor,
+                "progress premise broken: this process's forwarded count at a capability is \
+                 {count}, below {floor} (minus its workers' initial capabilities); holding \
+                 deltas back (chain/DESIGN.md, section 8.1) would be unsound"
+            );
+        }
+    }
 }
 
 impl<K: Ord + Clone + Send + Sync + 'static> Drop for Endpoint<K> {
@@ -536,11 +577,11 @@ impl<K: Ord + Clone + Send + Sync + 'static> Drop for Endpoint<K> {
 
 #[cfg(test)]
 mod tests {
-    use super::needs_forwarding;
+    use super::{check_premise, needs_forwarding};
 
-    /// Keys are `(is a capability, time)`.
-    fn capability(key: &(bool, u64)) -> bool {
-        key.0
+    /// Keys are `(is a capability, time)`; each worker starts with one capability at time 0.
+    fn capability(key: &(bool, u64)) -> Option<i64> {
+        key.0.then_some(i64::from(key.1 == 0))
     }
 
     /// A delta of `(key, diff)` updates.
@@ -568,6 +609,27 @@ mod tests {
                 *expected,
                 "{delta:?}"
             );
+        }
+    }
+
+    /// The premise check passes counts down to minus the initial capabilities, and fails
+    /// below: a capability count that a process could not have (a worker's `-1` at a time
+    /// where no worker of the process held a capability).
+    #[test]
+    fn the_premise_check_fails_on_a_count_no_process_can_have() {
+        // Two workers: at time 0 the floor is -2 (their initial capabilities), elsewhere 0.
+        let delta = [((true, 0), -1), ((true, 1), -1), ((false, 1), -5)];
+        check_premise(&delta, &[((true, 0), -2), ((false, 1), -5)], capability, 2);
+        for forwarded in [&[((true, 0), -3)][..], &[((true, 1), -1)][..]] {
+            let broken = std::panic::catch_unwind(|| {
+                check_premise(&delta, forwarded, capability, 2);
+            });
+            let message = broken.expect_err("a count below the floor");
+            let message = message
+                .downcast_ref::<String>()
+                .cloned()
+                .unwrap_or_default();
+            assert!(message.starts_with("progress premise broken"), "{message}");
         }
     }
 }
