@@ -15,6 +15,52 @@ pub struct Outcome {
     pub stdout: String,
     /// Everything it wrote to stderr.
     pub stderr: String,
+    /// Whether it was still running when its deadline passed (and was killed then).
+    pub timed_out: bool,
+}
+
+/// A deadline that counts only the time this process was running: a poll that returns much
+/// later than it asked for means this process was stopped (`SIGSTOP`, a suspended shell, a
+/// paused machine) or not scheduled for seconds, and that gap is not counted. Children that
+/// were stopped with it would otherwise be killed as if hung: a pause longer than the deadline
+/// in the middle of a cluster run used to fail the test.
+#[derive(Debug)]
+pub struct Deadline {
+    left: Duration,
+    last: Instant,
+    /// The time not counted so far.
+    pub uncounted: Duration,
+}
+
+impl Deadline {
+    /// The longest gap between two polls that still counts (polls come every 20 ms).
+    const GAP: Duration = Duration::from_secs(1);
+
+    /// A deadline `limit` of running time after `start`. The time from `start` to the first
+    /// poll all counts (a caller may have waited on something else since `start`).
+    pub fn new(start: Instant, limit: Duration) -> Self {
+        let mut deadline = Deadline {
+            left: limit,
+            last: Instant::now(),
+            uncounted: Duration::ZERO,
+        };
+        deadline.left = deadline.left.saturating_sub(deadline.last - start);
+        deadline
+    }
+
+    /// Counts the time since the last poll (unless it is a gap: more than a second); true
+    /// once the deadline has passed.
+    pub fn passed(&mut self) -> bool {
+        let now = Instant::now();
+        let step = now - self.last;
+        self.last = now;
+        if step > Self::GAP {
+            self.uncounted += step;
+        } else {
+            self.left = self.left.saturating_sub(step);
+        }
+        self.left.is_zero()
+    }
 }
 
 /// Starts `command` with piped output; pair with [`wait`], which enforces a deadline.
@@ -29,7 +75,8 @@ pub fn spawn(mut command: Command) -> std::process::Child {
         .expect("start child")
 }
 
-/// Waits for `child` until `deadline` has passed since `start`, killing it then.
+/// Waits for `child` until `deadline` has passed since `start` (running time: see
+/// [`Deadline`]), killing it then.
 ///
 /// # Panics
 /// If the child is still running at the deadline.
@@ -47,19 +94,25 @@ pub fn wait(mut child: std::process::Child, start: Instant, deadline: Duration) 
         let _ = err.read_to_string(&mut s);
         s
     });
+    let mut clock = Deadline::new(start, deadline);
     loop {
         if let Some(status) = child.try_wait().expect("wait on child") {
             return Outcome {
                 code: status.code(),
                 stdout: out.join().expect("stdout reader"),
                 stderr: err.join().expect("stderr reader"),
+                timed_out: false,
             };
         }
-        if start.elapsed() > deadline {
+        if clock.passed() {
             let _ = child.kill();
             let _ = child.wait();
             let stderr = err.join().unwrap_or_default();
-            panic!("child ran past {deadline:?} (killed); stderr:\n{stderr}");
+            panic!(
+                "child ran past {deadline:?} of running time (killed; {:?} more not counted, \
+                 this process stopped); stderr:\n{stderr}",
+                clock.uncounted
+            );
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -157,9 +210,10 @@ pub fn hostfile(tag: &str, processes: usize) -> PathBuf {
     path
 }
 
-/// Waits for every child of a cluster until `deadline` has passed since `start`; once one
-/// fails (or at the deadline), kills the others, which may be waiting for it forever. A
-/// killed child's outcome has no exit code.
+/// Waits for every child of a cluster until `deadline` has passed since `start` (running time:
+/// see [`Deadline`]); once one fails (or at the deadline), kills the others, which may be
+/// waiting for it forever. A killed child's outcome has no exit code; those still running at
+/// the deadline are marked `timed_out`.
 ///
 /// # Panics
 /// If a child cannot be waited on.
@@ -187,6 +241,8 @@ pub fn wait_cluster(
             (out, err)
         })
         .collect();
+    let mut clock = Deadline::new(start, deadline);
+    let mut timed_out = false;
     loop {
         let mut failed = false;
         let mut running = false;
@@ -196,7 +252,11 @@ pub fn wait_cluster(
                 None => running = true,
             }
         }
-        if !running || failed || start.elapsed() > deadline {
+        if !running || failed {
+            break;
+        }
+        if clock.passed() {
+            timed_out = true;
             break;
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -205,13 +265,58 @@ pub fn wait_cluster(
         .iter_mut()
         .zip(pipes)
         .map(|(child, (out, err))| {
+            let running = matches!(child.try_wait(), Ok(None));
             let _ = child.kill();
             let status = child.wait().expect("wait on child");
             Outcome {
                 code: status.code(),
                 stdout: out.join().expect("stdout reader"),
                 stderr: err.join().expect("stderr reader"),
+                timed_out: timed_out && running,
             }
         })
         .collect()
+}
+
+/// `receiver.recv_timeout(limit)`, with `limit` counted in running time (see [`Deadline`]):
+/// a pause of this process does not run the limit down.
+///
+/// # Errors
+/// As `recv_timeout`: `Timeout` once the limit has passed, `Disconnected` if the sender is gone.
+pub fn recv_within<T>(
+    receiver: &std::sync::mpsc::Receiver<T>,
+    limit: Duration,
+) -> Result<T, std::sync::mpsc::RecvTimeoutError> {
+    let mut clock = Deadline::new(Instant::now(), limit);
+    loop {
+        match receiver.recv_timeout(Duration::from_millis(20)) {
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) if !clock.passed() => {}
+            other => return other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Deadline;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_deadline_counts_running_time_and_skips_gaps() {
+        let mut deadline = Deadline::new(Instant::now(), Duration::from_millis(300));
+        assert!(!deadline.passed());
+        // A gap (this thread not running for more than a second) is not counted ...
+        std::thread::sleep(Duration::from_millis(1100));
+        assert!(!deadline.passed());
+        assert!(deadline.uncounted >= Duration::from_millis(1100));
+        // ... but polls that come as often as they should are.
+        let start = Instant::now();
+        while !deadline.passed() {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(start.elapsed() >= Duration::from_millis(250));
+        // Time spent before the first poll counts.
+        let start = Instant::now() - Duration::from_millis(500);
+        assert!(Deadline::new(start, Duration::from_millis(300)).passed());
+    }
 }

@@ -43,8 +43,7 @@ fn replay_empty_links(worker: WorkerConfig) -> Vec<usize> {
         .map(|guards| guards.join());
         let _ = done.send(result);
     });
-    finished
-        .recv_timeout(Duration::from_secs(60))
+    wiring_tests::child::recv_within(&finished, Duration::from_secs(60))
         .expect("the Eager-mode run hung")
         .expect("execute")
         .into_iter()

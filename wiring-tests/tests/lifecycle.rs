@@ -23,7 +23,7 @@ fn within<F: FnOnce() + Send + 'static>(deadline: Duration, test: F) {
         test();
         let _ = done.send(());
     });
-    match finished.recv_timeout(deadline) {
+    match wiring_tests::child::recv_within(&finished, deadline) {
         Ok(()) => handle.join().expect("test thread"),
         Err(mpsc::RecvTimeoutError::Disconnected) => {
             // The test panicked: surface its panic.
