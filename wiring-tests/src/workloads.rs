@@ -218,8 +218,14 @@ pub type Hop = (u64, u64, u32);
 
 /// Records hop between workers of different processes, each hop at a later time (by 1 to 3,
 /// plus the loop's 1), and every receipt is checked against the frontier its receiver has
-/// observed: a record must never arrive at a time its receiver's frontier already passed, and
-/// a frontier must never go back. Returns the number of records that finished at this worker.
+/// observed: a record must never arrive at a time its receiver's frontier already passed, a
+/// frontier must never go back, and a frontier must never pass a time at which its worker is
+/// still owed a record (every record's path is known in advance: see [`hops_owed`]), nor may a
+/// worker finish while owed one. Returns the number of records that finished at this worker.
+///
+/// The last two catch a frontier that passes too early even when the record it skipped never
+/// arrives: a worker whose dataflow completes early drops what is sent to it afterwards, and
+/// its peers would otherwise wait forever for its progress.
 ///
 /// `threads` is the number of workers per process; with more than one process, every hop
 /// crosses to another process. Few records are in flight, so frontiers move with them: a
@@ -234,6 +240,10 @@ pub fn hops(worker: &mut Worker, threads: usize, records: u64, hops: u32) -> u64
     let peers = worker.peers();
     let done = Rc::new(std::cell::Cell::new(0u64));
     let finished = Rc::clone(&done);
+    let owed = Rc::new(RefCell::new(hops_owed(
+        index, peers, threads, records, hops,
+    )));
+    let due = Rc::clone(&owed);
     worker.dataflow::<u64, _, _>(|scope| {
         let (handle, cycle) = scope.feedback::<Vec<Hop>>(1);
         (0..records)
@@ -262,6 +272,10 @@ pub fn hops(worker: &mut Worker, threads: usize, records: u64, hops: u32) -> u64
                                     "worker {index}: record {id} arrived at {time}, after the \
                                      frontier had passed {passed}"
                                 );
+                                assert!(
+                                    due.borrow_mut().remove(&(time, id)),
+                                    "worker {index}: record {id} arrived at {time}, unexpected"
+                                );
                                 if left == 0 {
                                     finished.set(finished.get() + 1);
                                     continue;
@@ -276,11 +290,55 @@ pub fn hops(worker: &mut Worker, threads: usize, records: u64, hops: u32) -> u64
                                 ));
                             }
                         });
+                        // Every receipt before the frontier this activation started from has
+                        // been pulled by now (in a correct run, by an earlier activation: the
+                        // frontier passes a record's time only after its receiver's `-1`).
+                        if let Some(&(time, id)) = due.borrow().first() {
+                            assert!(
+                                time >= now,
+                                "worker {index}: the frontier passed {time} (it is at {now}), \
+                                 but record {id} is still owed here at {time}"
+                            );
+                        }
                     }
                 },
             )
             .connect_loop(handle);
     });
     while worker.step_or_park(None) {}
+    if let Some(&(time, id)) = owed.borrow().first() {
+        panic!(
+            "worker {index}: the frontier passed {time} (the dataflow completed), but record \
+             {id} is still owed here at {time}"
+        );
+    }
     done.get()
+}
+
+/// The receipts `(time, id)` that worker `index` of `peers` (`threads` per process) gets in
+/// [`hops`] with `records` records of `hops` hops: each record's path, computed in advance.
+pub fn hops_owed(
+    index: usize,
+    peers: usize,
+    threads: usize,
+    records: u64,
+    hops: u32,
+) -> std::collections::BTreeSet<(u64, u64)> {
+    let mut owed = std::collections::BTreeSet::new();
+    for id in 0..records {
+        // A record starts at its worker, at time 0, and each hop goes as `hops` sends it.
+        let (mut at, mut time) = (id as usize % peers, 0u64);
+        for left in (0..=hops).rev() {
+            if at == index {
+                owed.insert((time, id));
+            }
+            if left == 0 {
+                break;
+            }
+            let later = time + 1 + (id + u64::from(left)) % 3;
+            at = (at + threads + id as usize % threads.max(1)) % peers;
+            time = later + 1; // the loop's summary
+        }
+    }
+    owed
 }
