@@ -278,6 +278,45 @@ pub fn wait_cluster(
         .collect()
 }
 
+/// Runs a cluster of `processes` processes on 127.0.0.1 ([`hostfile`], [`spawn`],
+/// [`wait_cluster`]): `command(process, hostfile)` is process `process`'s command. The ports of
+/// a hostfile were free a moment before the processes bind them, and another process may take
+/// one in between (another test's cluster, anything binding an ephemeral port); the process
+/// that finds its port taken fails at once (`failed to initialize networking: Address already
+/// in use`), and the run is retried with fresh ports, up to five times in all.
+///
+/// # Panics
+/// If no port can be bound, or a child cannot be started or waited on.
+pub fn run_cluster(
+    tag: &str,
+    processes: usize,
+    deadline: Duration,
+    command: impl Fn(usize, &str) -> Command,
+) -> Vec<Outcome> {
+    let mut attempt = 1;
+    loop {
+        let hostfile = hostfile(tag, processes);
+        let hosts = hostfile.to_str().expect("utf-8 path");
+        let start = Instant::now();
+        let children = (0..processes)
+            .map(|process| spawn(command(process, hosts)))
+            .collect();
+        let outcomes = wait_cluster(children, start, deadline);
+        let _ = std::fs::remove_file(&hostfile);
+        if attempt == 5 || !outcomes.iter().any(port_taken) {
+            return outcomes;
+        }
+        eprintln!("{tag}: a port of the hostfile was taken before its process bound it; again");
+        attempt += 1;
+    }
+}
+
+/// Whether `outcome` is a process that failed because its port was taken.
+fn port_taken(outcome: &Outcome) -> bool {
+    outcome.stderr.contains("failed to initialize networking")
+        && outcome.stderr.contains("Address already in use")
+}
+
 /// `receiver.recv_timeout(limit)`, with `limit` counted in running time (see [`Deadline`]):
 /// a pause of this process does not run the limit down.
 ///
@@ -298,8 +337,32 @@ pub fn recv_within<T>(
 
 #[cfg(test)]
 mod tests {
-    use super::Deadline;
+    use super::{run_cluster, Deadline};
+    use std::process::Command;
     use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_cluster_whose_port_was_taken_runs_again() {
+        let calls = std::cell::Cell::new(0);
+        let outcomes = run_cluster("retry", 2, Duration::from_secs(30), |process, hosts| {
+            calls.set(calls.get() + 1);
+            assert!(std::fs::read_to_string(hosts).is_ok_and(|h| h.lines().count() == 2));
+            let mut command = Command::new("sh");
+            if calls.get() == 1 && process == 0 {
+                // What timely reports when another process took the port first.
+                command.args([
+                    "-c",
+                    "echo 'wiring: failed to initialize networking: Address already in use \
+                     (os error 98)' >&2; exit 2",
+                ]);
+            } else {
+                command.args(["-c", "echo ok"]);
+            }
+            command
+        });
+        assert_eq!(calls.get(), 4, "one run again, with fresh ports");
+        assert!(outcomes.iter().all(|outcome| outcome.code == Some(0)));
+    }
 
     #[test]
     fn a_deadline_counts_running_time_and_skips_gaps() {

@@ -3,9 +3,9 @@
 //! every medium the runs pass, and a deliberately broken forwarder (one that sends each
 //! delta's `+1`s a message after its `-1`s) is caught.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use wiring_tests::child::{hostfile, spawn, wait_cluster, wiring, Outcome};
+use wiring_tests::child::{run_cluster, wiring, Outcome};
 
 const WIRING: &str = env!("CARGO_BIN_EXE_wiring");
 
@@ -16,13 +16,13 @@ const DEADLINE: Duration = Duration::from_secs(120);
 /// Runs `wiring hops` as `processes` processes of `workers` workers under `medium`, with the
 /// broken forwarder if `broken`.
 fn hops(medium: &str, processes: usize, workers: usize, broken: bool) -> Vec<Outcome> {
-    let hostfile = hostfile(&format!("hops-{medium}"), processes);
-    let hosts = hostfile.to_str().expect("utf-8 path");
     let (n, w) = (processes.to_string(), workers.to_string());
     let records = (processes * workers).to_string();
-    let start = Instant::now();
-    let children = (0..processes)
-        .map(|process| {
+    run_cluster(
+        &format!("hops-{medium}"),
+        processes,
+        DEADLINE,
+        |process, hosts| {
             let p = process.to_string();
             let args = [
                 "hops", &records, "300", "-w", &w, "-n", &n, "-p", &p, "-h", hosts,
@@ -33,12 +33,9 @@ fn hops(medium: &str, processes: usize, workers: usize, broken: bool) -> Vec<Out
             } else {
                 command.env_remove(progcaster_chain::FAULT_VAR);
             }
-            spawn(command)
-        })
-        .collect();
-    let outcomes = wait_cluster(children, start, DEADLINE);
-    let _ = std::fs::remove_file(&hostfile);
-    outcomes
+            command
+        },
+    )
 }
 
 #[test]

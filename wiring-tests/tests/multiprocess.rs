@@ -2,9 +2,9 @@
 //! the chain, with and without aggregation across processes (and the sequential model's
 //! output); processes that disagree on aggregation fail at startup with a clear error.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use wiring_tests::child::{hostfile, records, spawn, wait, wiring, Outcome};
+use wiring_tests::child::{self, records, wiring, Outcome};
 use wiring_tests::workloads::nested_model;
 
 const WIRING: &str = env!("CARGO_BIN_EXE_wiring");
@@ -12,13 +12,12 @@ const WIRING: &str = env!("CARGO_BIN_EXE_wiring");
 /// Runs `wiring nested` as `processes` processes of `workers` workers, process `p` under
 /// `media[p % media.len()]`; returns each process's outcome.
 fn run_cluster(media: &[&str], processes: usize, workers: usize, zerocopy: bool) -> Vec<Outcome> {
-    let hostfile = hostfile(media[0], processes);
-    let hosts = hostfile.to_str().expect("utf-8 path");
-    let start = Instant::now();
-    let deadline = Duration::from_secs(120);
     let (n, w) = (processes.to_string(), workers.to_string());
-    let children: Vec<_> = (0..processes)
-        .map(|process| {
+    child::run_cluster(
+        media[0],
+        processes,
+        Duration::from_secs(120),
+        |process, hosts| {
             let p = process.to_string();
             let mut args = vec![
                 "nested", "10", "25", "-w", &w, "-n", &n, "-p", &p, "-h", hosts,
@@ -26,15 +25,9 @@ fn run_cluster(media: &[&str], processes: usize, workers: usize, zerocopy: bool)
             if zerocopy {
                 args.push("--zerocopy");
             }
-            spawn(wiring(WIRING, Some(media[process % media.len()]), &args))
-        })
-        .collect();
-    let outcomes = children
-        .into_iter()
-        .map(|child| wait(child, start, deadline))
-        .collect();
-    let _ = std::fs::remove_file(&hostfile);
-    outcomes
+            wiring(WIRING, Some(media[process % media.len()]), &args)
+        },
+    )
 }
 
 fn cluster(medium: &str, processes: usize, workers: usize, zerocopy: bool) -> Vec<(u64, u64, u64)> {

@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use progcaster_chain::live_chains;
-use wiring_tests::child::{hostfile, spawn, wait, wiring};
+use wiring_tests::child::{run_cluster, wiring};
 use wiring_tests::workloads::{soak, Soak};
 
 const WIRING: &str = env!("CARGO_BIN_EXE_wiring");
@@ -57,22 +57,27 @@ fn build_and_drop_many_dataflows_in_two_workers() {
 /// Two processes of `workers` workers each, on 127.0.0.1, through timely's networking; with
 /// two workers per process, progress also goes through the chain.
 fn cluster(workers: &str, dataflows: usize) {
-    let hostfile = hostfile(&format!("soak{workers}"), 2);
-    let hosts = hostfile.to_str().expect("utf-8 path");
     let dataflows = dataflows.to_string();
     let start = Instant::now();
-    let children: Vec<_> = ["0", "1"]
-        .iter()
-        .map(|process| {
+    let outcomes = run_cluster(
+        &format!("soak{workers}"),
+        2,
+        Duration::from_secs(300),
+        |process, hosts| {
+            let p = process.to_string();
             let args = [
-                "soak", &dataflows, "-w", workers, "-n", "2", "-p", process, "-h", hosts,
+                "soak", &dataflows, "-w", workers, "-n", "2", "-p", &p, "-h", hosts,
             ];
-            spawn(wiring(WIRING, None, &args))
-        })
-        .collect();
+            wiring(WIRING, None, &args)
+        },
+    );
     let mut soaks = Vec::new();
-    for child in children {
-        let outcome = wait(child, start, Duration::from_secs(300));
+    for outcome in outcomes {
+        assert!(
+            !outcome.timed_out,
+            "ran past 300 s; stderr:\n{}",
+            outcome.stderr
+        );
         assert_eq!(outcome.code, Some(0), "stderr:\n{}", outcome.stderr);
         for line in outcome.stdout.lines() {
             if let Some(fields) = line.strip_prefix("soak ") {
@@ -89,7 +94,6 @@ fn cluster(workers: &str, dataflows: usize) {
             }
         }
     }
-    let _ = std::fs::remove_file(&hostfile);
     eprintln!(
         "soak: {dataflows} dataflows, 2x{workers}, {:?}: {soaks:?}",
         start.elapsed()
