@@ -486,6 +486,30 @@ impl<T: Chainable> Chain<T> {
         self.shared.publish(&state);
     }
 
+    /// True if sends have committed since `version` of them had (a reader's
+    /// [`version`](Reader::version)). Takes no lock and writes nothing: a thread that polls
+    /// its readers' chains this way leaves the writers' lines alone until a send changes one.
+    ///
+    /// # Panics
+    ///
+    /// With the documented message, if the chain is poisoned.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (chain, mut readers) = chain::Chain::<u64>::with_readers(1);
+    /// let seen = readers[0].version();
+    /// assert!(!chain.has_news_since(seen));
+    /// chain.send(1);
+    /// assert!(chain.has_news_since(seen));
+    /// readers[0].recv(&mut 0);
+    /// assert!(!chain.has_news_since(readers[0].version()));
+    /// ```
+    #[track_caller]
+    pub fn has_news_since(&self, version: u64) -> bool {
+        self.shared.has_news(version)
+    }
+
     /// Runs a compaction sweep now: retires every atom no reader pins but the newest.
     ///
     /// Receives and reader drops compact as they go; this is for callers that want to be

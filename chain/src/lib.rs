@@ -61,12 +61,12 @@
 
 mod chain;
 mod chainable;
-mod doorbell;
 mod mesh;
 mod ring;
+mod sleepers;
 mod sync;
 
 pub use crate::chain::{Chain, Reader, Stats};
 pub use crate::chainable::{Batch, Chainable};
-pub use crate::doorbell::Doorbells;
 pub use crate::mesh::{Mesh, MeshReader};
+pub use crate::sleepers::Sleepers;
