@@ -210,6 +210,39 @@ fn parking_loses_no_wakeup() {
     });
 }
 
+/// Two senders publish their versions after unlocking, so they may publish in the other order
+/// than they committed: the version must never go back (a late, smaller publish would hide the
+/// other send from a worker that then parks, and its sender may have found no flag up).
+#[test]
+fn parking_with_two_senders_loses_no_wakeup() {
+    loom::model(|| {
+        let (chain, mut readers) = Chain::<u64>::with_readers(1);
+        let mut receiver = readers.pop().unwrap();
+        let sleepers = Arc::new(Sleepers::new(3));
+        let token = Arc::new(Token::default());
+        let senders: Vec<_> = [(1, 1), (2, 2)]
+            .into_iter()
+            .map(|(me, value)| {
+                let (chain, sleepers, token) = (chain.clone(), sleepers.clone(), token.clone());
+                thread::spawn(move || {
+                    chain.send(value);
+                    sleepers.wake_others(me, |_| token.unpark());
+                })
+            })
+            .collect();
+        let mut seen = 0;
+        loop {
+            seen += total(&mut receiver);
+            if seen == 3 {
+                break;
+            }
+            let version = receiver.version();
+            sleepers.park(0, || chain.has_news_since(version), || token.park());
+        }
+        senders.into_iter().for_each(|s| s.join().unwrap());
+    });
+}
+
 /// Readers at four positions while a walk and a reader's drop retire atoms concurrently
 /// (absorption moves older atoms within the ring): every reader still folds every send once.
 /// (In the first, linked design this schedule exposed a walker pinning a node compaction had
