@@ -233,19 +233,16 @@ impl<T> std::ops::DerefMut for Critical<'_, T> {
 
 /// The state shared by every handle and reader of one chain.
 struct Shared<T> {
-    hot: CachePadded<Hot<T>>,
+    state: CachePadded<Mutex<State<T>>>,
     /// Committed sends so far, and the poison flag: read together by every receive.
     published: CachePadded<Published>,
 }
 
-/// EXPERIMENT: the mutex, its state and the version on one line.
-#[repr(C)]
-struct Hot<T> {
-    state: Mutex<State<T>>,
-    version: AtomicU64,
-}
-
+/// The words every receive reads, on one cache line that only committing sends write.
 struct Published {
+    /// Committed sends so far (`State::committed`), raised after each one, after the unlock;
+    /// it may briefly lag the state, never lead it.
+    version: AtomicU64,
     /// Set when code under the mutex panicked; never cleared.
     poisoned: AtomicBool,
     /// A reader was dropped while its thread unwound and skipped its compaction (which may
@@ -257,11 +254,9 @@ struct Published {
 impl<T: Chainable> Shared<T> {
     fn new(readers: usize) -> Self {
         Shared {
-            hot: CachePadded::new(Hot {
-                state: Mutex::new(State::new(readers)),
-                version: AtomicU64::new(0),
-            }),
+            state: CachePadded::new(Mutex::new(State::new(readers))),
             published: CachePadded::new(Published {
+                version: AtomicU64::new(0),
                 poisoned: AtomicBool::new(false),
                 unswept: AtomicBool::new(false),
             }),
@@ -285,7 +280,7 @@ impl<T: Chainable> Shared<T> {
     /// Locks the state, or `None` if a previous holder panicked.
     fn try_lock(&self) -> Option<Critical<'_, T>> {
         let unwinding = std::thread::panicking();
-        let state = self.hot.state.lock().ok()?;
+        let state = self.state.lock().ok()?;
         let mut critical = Critical {
             state,
             poisoned: &self.published.poisoned,
@@ -312,7 +307,7 @@ impl<T: Chainable> Shared<T> {
         self.check();
         // Acquire: pairs with the release in `Shared::publish`. The version may lag a walk
         // that saw a send whose publisher has not raised it yet: news only when it is ahead.
-        self.hot.version.load(Ordering::Acquire) > seen
+        self.published.version.load(Ordering::Acquire) > seen
     }
 
     /// Publishes that `committed` sends have committed; called after the mutex is released,
@@ -321,7 +316,9 @@ impl<T: Chainable> Shared<T> {
         // A maximum, not a store: two senders may publish in the other order than they
         // committed, and the version never goes back. Release: a reader that loads this version
         // (acquire) and then locks the state finds the atom (the mutex orders it anyway).
-        self.hot.version.fetch_max(committed, Ordering::Release);
+        self.published
+            .version
+            .fetch_max(committed, Ordering::Release);
     }
 }
 
@@ -567,7 +564,6 @@ impl<T: Chainable> Chain<T> {
         // A statistic: read it even from a state a panic left behind (no user code runs).
         let state = self
             .shared
-            .hot
             .state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -789,7 +785,7 @@ mod tests {
     #[test]
     #[cfg(all(target_pointer_width = "64", target_os = "linux"))]
     fn the_lock_and_its_state_fill_one_cache_line() {
-        assert_eq!(std::mem::size_of::<State<crate::Batch<u64>>>(), 48);
-        assert!(std::mem::size_of::<Hot<crate::Batch<u64>>>() <= 64);
+        assert_eq!(std::mem::size_of::<State<crate::Batch<u64>>>(), 56);
+        assert!(std::mem::size_of::<Mutex<State<crate::Batch<u64>>>>() <= 64);
     }
 }

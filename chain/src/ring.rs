@@ -17,7 +17,7 @@ pub(crate) struct Atom<T> {
 /// Kept small (32 bytes) so that the chain's mutex and everything it guards share one cache
 /// line: a hop moves that line, the ring slot of the atom, and the atom's data.
 pub(crate) struct Ring<T> {
-    slots: Box<[Atom<T>]>,
+    slots: Vec<Atom<T>>,
     head: u32,
     len: u32,
 }
@@ -33,7 +33,7 @@ impl<T: Chainable> Ring<T> {
             pins: 0,
         }));
         Ring {
-            slots: slots.into_boxed_slice(),
+            slots,
             head: 0,
             len: 1,
         }
@@ -90,15 +90,13 @@ impl<T: Chainable> Ring<T> {
     pub(crate) fn push(&mut self, seq: u64, value: &mut T) {
         if self.len() == self.slots.len() {
             // Full: make the live atoms contiguous, then grow by one slot at the end.
-            let mut slots = std::mem::take(&mut self.slots).into_vec();
-            slots.rotate_left(self.head as usize);
+            self.slots.rotate_left(self.head as usize);
             self.head = 0;
-            slots.push(Atom {
+            self.slots.push(Atom {
                 seq,
                 value: std::mem::take(value),
                 pins: 0,
             });
-            self.slots = slots.into_boxed_slice();
         } else {
             let slot = self.slot(self.len());
             let atom = &mut self.slots[slot];
