@@ -12,25 +12,23 @@ pub fn read_rows<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, String> {
     let at = |e: csv::Error| located(path, e);
     let mut reader = csv::Reader::from_path(path).map_err(at)?;
     let header = reader.headers().map_err(at)?.clone();
-    reader
-        .deserialize()
-        .map(|row| {
-            row.map_err(|e| match e.kind() {
-                csv::ErrorKind::Deserialize { pos, err } => {
-                    let column = err.field().map_or(0, |f| f as usize);
-                    format!(
-                        "{}:{}: column {} ({}): {}",
-                        path.display(),
-                        pos.as_ref().map_or(0, |p| p.line()),
-                        column + 1,
-                        header.get(column).unwrap_or("?"),
-                        err.kind()
-                    )
-                }
-                _ => at(e),
-            })
+    let row = |row: Result<T, csv::Error>| {
+        row.map_err(|e| match e.kind() {
+            csv::ErrorKind::Deserialize { pos, err } => {
+                let column = err.field().map_or(0, |f| f as usize);
+                format!(
+                    "{}:{}: column {} ({}): {}",
+                    path.display(),
+                    pos.as_ref().map_or(0, |p| p.line()),
+                    column + 1,
+                    header.get(column).unwrap_or("?"),
+                    err.kind()
+                )
+            }
+            _ => at(e),
         })
-        .collect()
+    };
+    reader.deserialize().map(row).collect()
 }
 
 /// `PATH:LINE: WHAT` for an error that is not about one field.
@@ -49,6 +47,18 @@ fn located(path: &Path, e: csv::Error) -> String {
         (Some(pos), _) => format!("{}:{}: {e}", path.display(), pos.line()),
         (None, _) => format!("{}: {e}", path.display()),
     }
+}
+
+/// Reads the rows of `csv` and the one-row run description beside it ([`meta_path`]).
+pub fn read_with_meta<T: DeserializeOwned, M: DeserializeOwned>(
+    csv: &Path,
+) -> Result<(Vec<T>, M), String> {
+    let rows = read_rows(csv)?;
+    let meta = read_rows(&meta_path(csv))?.pop();
+    Ok((
+        rows,
+        meta.ok_or_else(|| format!("{}: no row", meta_path(csv).display()))?,
+    ))
 }
 
 /// Writes `rows` as CSV to `path` (creating its folder): a header from the field names, then

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use itertools::Itertools;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -22,8 +23,7 @@ pub struct Panel {
 }
 
 /// Line colour of a medium (the first word of a series' name), the same in every plot (MPSC
-/// and stock timely share blue); a series whose name has more words is drawn lighter for each
-/// series of the same medium before it in its panel.
+/// and stock timely share blue).
 fn colour(name: &str) -> RGBColor {
     match name.split(' ').next().unwrap_or_default() {
         "chain" => RGBColor(214, 39, 40),
@@ -34,9 +34,10 @@ fn colour(name: &str) -> RGBColor {
     }
 }
 
-/// Draws `panels` into an SVG file of `size` pixels, two a row when there are several, under
-/// an optional `title`. Text is written as SVG `<text>`, so no fonts are needed. Panels with
-/// no points are left blank; it is an error when none has any.
+/// Draws `panels` into an SVG file, two a row when there are several, each row `size.1`
+/// pixels high and `size.0` wide, under an optional `title`. Text is written as SVG `<text>`,
+/// so no fonts are needed. Panels with no points are left blank; it is an error when none has
+/// any.
 pub fn svg_panels(
     path: &Path,
     size: (u32, u32),
@@ -50,7 +51,8 @@ pub fn svg_panels(
         return Err(format!("{}: nothing to plot", path.display()));
     }
     let e = |e: &dyn std::fmt::Debug| format!("{}: {e:?}", path.display());
-    let root = SVGBackend::new(path, size).into_drawing_area();
+    let (cols, rows) = (panels.len().min(2), panels.len().div_ceil(2));
+    let root = SVGBackend::new(path, (size.0, size.1 * rows as u32)).into_drawing_area();
     root.fill(&WHITE).map_err(|x| e(&x))?;
     let body = match title {
         Some(t) => {
@@ -60,24 +62,27 @@ pub fn svg_panels(
         }
         None => root.clone(),
     };
-    let cols = panels.len().min(2);
-    let areas = body.split_evenly((panels.len().div_ceil(cols), cols));
-    for (area, panel) in areas.iter().zip(panels) {
+    for (area, panel) in body.split_evenly((rows, cols)).iter().zip(panels) {
         draw(area, panel).map_err(|x| e(&x))?;
     }
     root.present().map_err(|x| e(&x))
 }
 
-/// One panel: x drawn on a linear axis of log2(x) so that every measured x gets a label.
 /// The error of a drawing on the SVG backend.
 type DrawError = DrawingAreaErrorKind<std::io::Error>;
 
+/// One panel: x drawn on a linear axis of log2(x) so that every measured x gets a label; a
+/// series whose name has more words than its medium is drawn lighter for each series of the
+/// same medium before it.
 fn draw(area: &DrawingArea<SVGBackend<'_>, Shift>, panel: &Panel) -> Result<(), DrawError> {
     let points = || panel.series.iter().flat_map(|s| s.1.iter().copied());
-    let Some((x0, x1, y0, y1)) = points().fold(None, |r: Option<(f64, f64, f64, f64)>, (x, y)| {
-        let (a, b, c, d) = r.unwrap_or((x, x, y, y));
-        Some((a.min(x), b.max(x), c.min(y), d.max(y)))
-    }) else {
+    let range = |v: fn((f64, f64)) -> f64| {
+        points()
+            .map(v)
+            .reduce(f64::min)
+            .zip(points().map(v).reduce(f64::max))
+    };
+    let (Some((x0, x1)), Some((y0, y1))) = (range(|p| p.0), range(|p| p.1)) else {
         return Ok(());
     };
     let (y0, y1) = ((y0 / 2.0).max(1e-3), y1 * 2.0);
@@ -100,10 +105,7 @@ fn draw(area: &DrawingArea<SVGBackend<'_>, Shift>, panel: &Panel) -> Result<(), 
             v => format!("{v:.2}"),
         })
         .draw()?;
-    let mut ticks: Vec<f64> = points().map(|p| p.0).collect();
-    ticks.sort_by(f64::total_cmp);
-    ticks.dedup();
-    for x in ticks {
+    for x in points().map(|p| p.0).sorted_by(f64::total_cmp).dedup() {
         let font = ("sans-serif", 12).into_font().color(&BLACK);
         chart.draw_series([Text::new(format!("{x}"), (x.log2(), y0), font)])?;
         let grid = vec![(x.log2(), y0), (x.log2(), y1)];
@@ -115,7 +117,7 @@ fn draw(area: &DrawingArea<SVGBackend<'_>, Shift>, panel: &Panel) -> Result<(), 
         let RGBColor(r, g, b) = colour(name);
         let light = |x: u8| (x as f64 + (255.0 - x as f64) * (1.0 - 0.6f64.powf(shade))) as u8;
         let c = RGBColor(light(r), light(g), light(b));
-        let points: Vec<(f64, f64)> = points.iter().map(|&(x, y)| (x.log2(), y)).collect();
+        let points = points.iter().map(|&(x, y)| (x.log2(), y)).collect_vec();
         chart
             .draw_series(LineSeries::new(points.iter().copied(), c.stroke_width(2)))?
             .label(name.as_str())

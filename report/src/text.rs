@@ -1,6 +1,9 @@
-//! Medians, figure formatting, markdown tables and the notes kept below the marker.
+//! Medians, figure formatting, markdown tables, templates and the notes kept below the marker.
 
 use std::path::Path;
+
+use itertools::Itertools;
+use regex::{Captures, Regex};
 
 /// The line after which a report holds hand-written notes that regeneration keeps.
 pub const NOTES_MARKER: &str =
@@ -18,11 +21,9 @@ pub const NOTES_MARKER: &str =
 pub fn median(mut values: Vec<f64>) -> Option<f64> {
     values.sort_by(f64::total_cmp);
     let n = values.len();
-    match n {
-        0 => None,
-        _ if n % 2 == 1 => Some(values[n / 2]),
-        _ => Some((values[n / 2 - 1] + values[n / 2]) / 2.0),
-    }
+    // The middle value, or the middle two.
+    let middle = values.get(n.saturating_sub(1) / 2..=n / 2)?;
+    Some(middle.iter().sum::<f64>() / middle.len() as f64)
 }
 
 /// How a report writes its figures: decimals chosen by magnitude.
@@ -31,10 +32,8 @@ pub struct Figures {
     /// Whole numbers are written without decimals, whatever their magnitude.
     pub exact_integers: bool,
     /// `(threshold, decimals)`, largest threshold first: the first threshold that `|v|`
-    /// reaches gives the decimals.
+    /// reaches gives the decimals; below the last, three.
     pub steps: &'static [(f64, usize)],
-    /// Decimals below the last threshold.
-    pub rest: usize,
 }
 
 impl Figures {
@@ -42,16 +41,14 @@ impl Figures {
     pub const COMPACT: Figures = Figures {
         exact_integers: true,
         steps: &[(100.0, 0), (1.0, 2)],
-        rest: 3,
     };
     /// The comparison's: `1234`, `123.4`, `1.234`.
     pub const ALIGNED: Figures = Figures {
         exact_integers: false,
         steps: &[(1000.0, 0), (10.0, 1)],
-        rest: 3,
     };
 
-    /// `v` written in this style; `-` for a missing figure (NaN).
+    /// `v` written in this style; `-` for a missing figure (NaN or `None`).
     ///
     /// # Examples
     ///
@@ -59,27 +56,26 @@ impl Figures {
     /// use report::Figures;
     /// assert_eq!(Figures::COMPACT.format(4.0), "4");
     /// assert_eq!(Figures::COMPACT.format(87.034), "87.03");
+    /// assert_eq!(Figures::COMPACT.format(0.1234), "0.123");
     /// assert_eq!(Figures::ALIGNED.format(4.0), "4.000");
     /// assert_eq!(Figures::ALIGNED.format(f64::NAN), "-");
+    /// assert_eq!(Figures::COMPACT.format(None), "-");
     /// ```
-    pub fn format(&self, v: f64) -> String {
-        if v.is_nan() {
-            return "-".into();
+    pub fn format(&self, v: impl Into<Option<f64>>) -> String {
+        match v.into().filter(|v| !v.is_nan()) {
+            None => "-".into(),
+            Some(v) if self.exact_integers && v == v.trunc() && v.abs() < 1e15 => {
+                format!("{}", v as i64)
+            }
+            Some(v) => {
+                let step = self
+                    .steps
+                    .iter()
+                    .find(|(threshold, _)| v.abs() >= *threshold);
+                let places = step.map_or(3, |s| s.1);
+                format!("{v:.places$}")
+            }
         }
-        if self.exact_integers && v == v.trunc() && v.abs() < 1e15 {
-            return format!("{}", v as i64);
-        }
-        let places = self
-            .steps
-            .iter()
-            .find(|(threshold, _)| v.abs() >= *threshold)
-            .map_or(self.rest, |s| s.1);
-        format!("{v:.places$}")
-    }
-
-    /// [`Figures::format`] of a figure that may be missing.
-    pub fn or_dash(&self, v: Option<f64>) -> String {
-        self.format(v.unwrap_or(f64::NAN))
     }
 }
 
@@ -90,21 +86,12 @@ pub fn markdown_table(
     align: &str,
     rows: impl IntoIterator<Item = Vec<String>>,
 ) -> String {
-    let line = |cells: &[String]| format!("| {} |\n", cells.join(" | "));
-    let mut s = format!("| {header} |\n");
-    let mut letters = align.chars();
-    for _ in header.split(" | ") {
-        s.push_str(if letters.next() == Some('r') {
-            "|---:"
-        } else {
-            "|---"
-        });
-    }
-    s.push_str("|\n");
-    for row in rows {
-        s.push_str(&line(&row));
-    }
-    s
+    let right = |i| align.as_bytes().get(i) == Some(&b'r');
+    let rule = (0..header.split(" | ").count()).map(|i| if right(i) { "---:" } else { "---" });
+    let rows = rows
+        .into_iter()
+        .map(|row| format!("| {} |\n", row.join(" | ")));
+    format!("| {header} |\n|{}|\n{}", rule.format("|"), rows.format(""))
 }
 
 /// `template` with every `{name}` replaced by `value(name)` (names: letters, digits, `_`, `:`);
@@ -118,26 +105,18 @@ pub fn markdown_table(
 /// assert!(report::fill("{m}", v).is_err());
 /// ```
 pub fn fill(template: &str, value: impl Fn(&str) -> Option<String>) -> Result<String, String> {
-    let mut out = String::with_capacity(template.len());
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        let name_len = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'));
-        match name_len.filter(|&n| n > 0 && after[n..].starts_with('}')) {
-            Some(n) => {
-                let name = &after[..n];
-                out += &value(name).ok_or_else(|| format!("no value for {{{name}}}"))?;
-                rest = &after[n + 1..];
-            }
-            None => {
-                out.push('{');
-                rest = after;
-            }
-        }
+    let placeholder = Regex::new(r"\{([A-Za-z0-9_:]+)\}").expect("a valid pattern");
+    let mut missing = None;
+    let filled = placeholder.replace_all(template, |c: &Captures| {
+        value(&c[1]).unwrap_or_else(|| {
+            missing.get_or_insert_with(|| c[0].to_string());
+            String::new()
+        })
+    });
+    match missing {
+        Some(name) => Err(format!("no value for {name}")),
+        None => Ok(filled.into_owned()),
     }
-    out.push_str(rest);
-    Ok(out)
 }
 
 /// Writes `generated`, the notes marker, and whatever followed the marker in the file

@@ -10,14 +10,13 @@
 //! same example and worker count disagree on their checksum.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
 use examples::fail;
-use report::{
-    fill, markdown_table, median, meta_path, read_rows, svg_panels, write_rows, Figures, Panel,
-};
+use itertools::Itertools;
+use report::{fill, markdown_table, median, meta_path, read_rows, read_with_meta, svg_panels};
+use report::{write_keeping_notes, write_rows, Figures, Panel};
 use serde::{Deserialize, Serialize};
 
 /// Summarize a stock-vs-chain comparison.
@@ -80,15 +79,13 @@ stall-eager | recovery after one worker stalls (eager progress mode) | d50_updat
 
 /// The rows of [`EXAMPLES`].
 fn examples() -> impl Iterator<Item = [&'static str; 4]> {
-    let fields = |line: &'static str| {
-        let mut f = line.split(" | ");
-        [(); 4].map(|_| f.next().unwrap_or_default())
-    };
-    EXAMPLES.lines().map(fields)
+    EXAMPLES
+        .lines()
+        .map(|line| line.split(" | ").collect_array().expect("four fields"))
 }
 
-/// Metrics for which a larger value is better (their ratio above 1 favours the chain).
-const HIGHER_IS_BETTER: &[&str] = &["rounds_per_s"];
+/// The keys of raw rows that are not metrics.
+const NOT_METRICS: [&str; 5] = ["checksum", "chain-feature", "medium", "busy", "others"];
 
 /// One reported value of one run, as `scripts/compare` collects it.
 #[derive(Debug, Deserialize)]
@@ -134,108 +131,97 @@ struct Meta {
     mismatches: String,
 }
 
-/// Values by repetition, per medium.
-#[derive(Default)]
-struct Pairs {
-    stock: BTreeMap<usize, f64>,
-    chain: BTreeMap<usize, f64>,
-}
-
-/// The position of `name` in `names`, added at the end if new.
-fn index<'a>(names: &mut Vec<&'a str>, name: &'a str) -> usize {
-    names.iter().position(|n| *n == name).unwrap_or_else(|| {
-        names.push(name);
-        names.len() - 1
-    })
-}
+/// Values by repetition.
+type Reps = BTreeMap<usize, f64>;
 
 /// Summarizes the runs: clean pairs only where an example and worker count has any.
-fn summarize(runs: &[Run], cli: &Cli) -> (Vec<Summary>, Meta) {
-    let mut order: Vec<&str> = examples().map(|e| e[0]).collect();
-    let mut metrics: Vec<&str> = Vec::new();
-    let mut series: BTreeMap<(usize, usize, usize), Pairs> = BTreeMap::new();
-    let mut checksums: BTreeMap<(&str, usize), BTreeSet<&str>> = BTreeMap::new();
-    let (mut features, mut reps, mut busy) = (BTreeSet::new(), BTreeSet::new(), Vec::new());
-    let mut others: BTreeMap<(&str, usize, usize), f64> = BTreeMap::new();
-    for (i, r) in runs.iter().enumerate() {
-        let number = || {
-            let bad = || format!("row {}: bad value {:?}", i + 2, r.value);
-            r.value.parse::<f64>().unwrap_or_else(|_| fail(bad()))
-        };
-        reps.insert(r.rep);
-        match r.key.as_str() {
-            "checksum" => {
-                _ = checksums
-                    .entry((&r.example, r.workers))
-                    .or_default()
-                    .insert(&r.value)
-            }
-            "chain-feature" => _ = features.insert(r.value.as_str()),
-            "medium" => {}
-            "busy" => busy.push(number()),
-            "others" => {
-                let o = others.entry((&r.example, r.workers, r.rep)).or_insert(0.0);
-                *o = o.max(number());
-            }
-            metric => {
-                let ex = index(&mut order, r.example.as_str());
-                let m = index(&mut metrics, metric);
-                let pairs = series.entry((ex, r.workers, m)).or_default();
-                match r.mode.as_str() {
-                    "stock" => pairs.stock.insert(r.rep, number()),
-                    "chain" => pairs.chain.insert(r.rep, number()),
-                    other => fail(format!("row {}: unknown mode {other:?}", i + 2)),
-                };
-            }
-        }
-    }
-    let agree = |ex: &str, w| match checksums.get(&(ex, w)).map(|s| s.len()) {
-        Some(1) => "agree",
-        Some(_) => "MISMATCH",
-        None => "-",
+fn summarize(runs: &[Run], cli: &Cli) -> Result<(Vec<Summary>, Meta), String> {
+    let number = |i: usize, r: &Run| {
+        let bad = || format!("row {}: bad value {:?}", i + 2, r.value);
+        r.value.parse::<f64>().map_err(|_| bad())
     };
-    let mut rows = Vec::new();
-    for ((ex, w, m), pairs) in &series {
-        let all: BTreeSet<usize> = series
-            .iter()
-            .filter(|((e, x, _), _)| (e, x) == (ex, w))
-            .flat_map(|(_, p)| p.stock.keys().chain(p.chain.keys()).copied())
-            .collect();
-        let is_clean = |rep: &usize| {
+    let keyed = |key| runs.iter().enumerate().filter(move |(_, r)| r.key == key);
+    let measured = runs
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !NOT_METRICS.contains(&&*r.key));
+    let mut checksums = BTreeMap::<_, BTreeSet<_>>::new();
+    for (_, r) in keyed("checksum") {
+        checksums
+            .entry((&*r.example, r.workers))
+            .or_default()
+            .insert(&*r.value);
+    }
+    // The most CPU time other processes took during a run of a pair.
+    let mut others = BTreeMap::new();
+    for (i, r) in keyed("others") {
+        let o = others.entry((&*r.example, r.workers, r.rep)).or_insert(0.0);
+        *o = number(i, r)?.max(*o);
+    }
+    // Examples in the order of EXAMPLES, then as they come; metrics as they come.
+    let known = examples().map(|e| e[0]);
+    let order = known
+        .chain(measured.clone().map(|(_, r)| &*r.example))
+        .unique()
+        .collect_vec();
+    let metrics = measured
+        .clone()
+        .map(|(_, r)| &*r.key)
+        .unique()
+        .collect_vec();
+    let rank = |names: &[&str], name| names.iter().position(|n| *n == name).unwrap_or_default();
+    // Values by repetition, stock and chain, by (example, workers, metric).
+    let mut series = BTreeMap::<_, [Reps; 2]>::new();
+    for (i, r) in measured {
+        let Some(mode) = ["stock", "chain"].iter().position(|m| *m == r.mode) else {
+            return Err(format!("row {}: unknown mode {:?}", i + 2, r.mode));
+        };
+        let at = (rank(&order, &r.example), r.workers, rank(&metrics, &r.key));
+        series.entry(at).or_default()[mode].insert(r.rep, number(i, r)?);
+    }
+    let row = |(&(ex, w, m), [stock, chain]): (&(usize, usize, usize), &[Reps; 2])| {
+        let of_pair = series
+            .range((ex, w, 0)..(ex, w + 1, 0))
+            .flat_map(|(_, [s, c])| s.keys().chain(c.keys()));
+        let all: BTreeSet<usize> = of_pair.copied().collect();
+        let is_clean = |rep: &&usize| {
             others
-                .get(&(order[*ex], *w, *rep))
+                .get(&(order[ex], w, **rep))
                 .is_none_or(|o| *o <= cli.clean)
         };
-        let clean: BTreeSet<usize> = all.iter().copied().filter(is_clean).collect();
+        let clean: BTreeSet<usize> = all.iter().filter(is_clean).copied().collect();
         let used = if clean.is_empty() { &all } else { &clean };
-        let pick = |v: &BTreeMap<usize, f64>| {
+        let pick = |v: &Reps| -> Reps {
             v.iter()
                 .filter(|(r, _)| used.contains(r))
-                .map(|(_, x)| *x)
+                .map(|(&r, &x)| (r, x))
                 .collect()
         };
-        let ratios = pairs.stock.iter().filter(|(r, _)| used.contains(r));
-        let ratios = ratios.filter_map(|(r, s)| pairs.chain.get(r).map(|c| c / s));
-        rows.push(Summary {
-            example: order[*ex].to_string(),
-            workers: *w,
-            metric: metrics[*m].to_string(),
-            stock: median(pick(&pairs.stock)).unwrap_or(f64::NAN),
-            chain: median(pick(&pairs.chain)).unwrap_or(f64::NAN),
-            ratio: median(ratios.filter(|r| r.is_finite()).collect()).unwrap_or(f64::NAN),
-            checksums: agree(order[*ex], *w).to_string(),
+        let (stock, chain) = (pick(stock), pick(chain));
+        let ratios = stock.iter().filter_map(|(r, s)| Some(chain.get(r)? / s));
+        let median = |v: Vec<f64>| median(v).unwrap_or(f64::NAN);
+        let checksums = match checksums.get(&(order[ex], w)).map(BTreeSet::len) {
+            Some(1) => "agree",
+            Some(_) => "MISMATCH",
+            None => "-",
+        };
+        Summary {
+            example: order[ex].to_string(),
+            workers: w,
+            metric: metrics[m].to_string(),
+            stock: median(stock.values().copied().collect()),
+            chain: median(chain.values().copied().collect()),
+            ratio: median(ratios.filter(|r| r.is_finite()).collect()),
+            checksums: checksums.into(),
             pairs_used: used.len(),
             pairs_run: all.len(),
             clean: !clean.is_empty(),
-        });
-    }
+        }
+    };
     let mismatches = checksums.iter().filter(|(_, s)| s.len() > 1);
-    let mismatches = mismatches.map(|((ex, w), s)| {
-        format!(
-            "{ex} w={w}: {}",
-            Vec::from_iter(s.iter().copied()).join(" ")
-        )
-    });
+    let mut mismatches =
+        mismatches.map(|((ex, w), s)| format!("{ex} w={w}: {}", s.iter().join(" ")));
+    let features: BTreeSet<_> = keyed("chain-feature").map(|(_, r)| &*r.value).collect();
     let feature = match (features.contains("on"), features.contains("off")) {
         (true, false) => "on: TIMELY_PROGRESS_MEDIUM selected the medium of each run",
         (false, true) => {
@@ -244,117 +230,107 @@ fn summarize(runs: &[Run], cli: &Cli) -> (Vec<Summary>, Meta) {
         (true, true) => "MIXED between runs (the results are not comparable)",
         (false, false) => "unknown",
     };
+    let busy: Vec<f64> = keyed("busy").map(|(i, r)| number(i, r)).try_collect()?;
     let meta = Meta {
         command: cli.command.clone(),
         date: cli.date.clone(),
         commit: cli.commit.clone(),
         machine: cli.machine.clone(),
         feature: feature.to_string(),
-        reps: reps.len(),
+        reps: runs.iter().map(|r| r.rep).unique().count(),
         clean: cli.clean,
         busy_median: median(busy.clone()),
-        busy_max: busy.iter().copied().reduce(f64::max),
-        mismatches: mismatches.collect::<Vec<_>>().join("; "),
+        busy_max: busy.into_iter().reduce(f64::max),
+        mismatches: mismatches.join("; "),
     };
-    (rows, meta)
+    Ok((series.iter().map(row).collect(), meta))
 }
 
 /// The results tables, one an example, in the order of the rows.
 fn tables(rows: &[Summary]) -> String {
-    let mut s = String::new();
-    let mut names: Vec<&str> = rows.iter().map(|r| r.example.as_str()).collect();
-    names.dedup();
-    for name in names {
-        let what = examples().find(|e| e[0] == name).map_or("", |e| e[1]);
-        let body = rows.iter().filter(|r| r.example == name).map(|r| {
-            let better = if HIGHER_IS_BETTER.contains(&r.metric.as_str()) {
-                " (higher is better)"
-            } else {
-                ""
-            };
-            let pairs = match r.clean {
-                true => format!("{} of {} clean", r.pairs_used, r.pairs_run),
-                false => format!("all {} (none clean)", r.pairs_run),
-            };
-            let f = |v| Figures::ALIGNED.format(v);
-            let (w, m, ratio) = (
-                r.workers.to_string(),
-                format!("{}{better}", r.metric),
-                format!("{:.3}", r.ratio),
-            );
-            vec![
-                w,
-                m,
-                f(r.stock),
-                f(r.chain),
-                ratio,
-                r.checksums.clone(),
-                pairs,
-            ]
+    let header = "workers | metric | stock (median) | chain (median) | ratio chain/stock | checksums | pairs";
+    let row = |r: &Summary| {
+        // For rounds per second, a larger value is better (a ratio above 1 favours the chain).
+        let better = if r.metric == "rounds_per_s" {
+            " (higher is better)"
+        } else {
+            ""
+        };
+        let pairs = match r.clean {
+            true => format!("{} of {} clean", r.pairs_used, r.pairs_run),
+            false => format!("all {} (none clean)", r.pairs_run),
+        };
+        let (metric, f) = (format!("{}{better}", r.metric), |v| {
+            Figures::ALIGNED.format(v)
         });
-        let header = "workers | metric | stock (median) | chain (median) | ratio chain/stock | checksums | pairs";
-        let _ = write!(
-            s,
-            "\n### {name}: {what}\n\n{}",
-            markdown_table(header, "rlrrrll", body)
-        );
-    }
-    s
+        let (stock, chain, ratio) = (f(r.stock), f(r.chain), format!("{:.3}", r.ratio));
+        vec![
+            r.workers.to_string(),
+            metric,
+            stock,
+            chain,
+            ratio,
+            r.checksums.clone(),
+            pairs,
+        ]
+    };
+    let table = |rows: &[Summary]| {
+        let name = &rows[0].example;
+        let what = examples().find(|e| e[0] == name).map_or("", |e| e[1]);
+        let table = markdown_table(header, "rlrrrll", rows.iter().map(row));
+        format!("\n### {name}: {what}\n\n{table}")
+    };
+    rows.chunk_by(|a, b| a.example == b.example)
+        .map(table)
+        .collect()
 }
 
 /// One panel an example present: its headline metric's median against the worker count.
 fn plot(path: &Path, rows: &[Summary], meta: &Meta) -> Result<(), String> {
     let present = examples().filter(|e| rows.iter().any(|r| r.example == e[0]));
-    let panels: Vec<Panel> = present
-        .map(|[name, what, metric, axis]| {
-            let of = |r: &&Summary| r.example == name && r.metric == metric;
-            let line = |pick: fn(&Summary) -> f64| {
-                let points = rows.iter().filter(of).map(|r| (r.workers as f64, pick(r)));
-                points.filter(|p| p.1.is_finite()).collect()
-            };
-            let series = vec![
-                ("stock".into(), line(|r| r.stock)),
-                ("chain".into(), line(|r| r.chain)),
-            ];
-            Panel {
-                title: format!("{name}: {what}"),
-                x_label: "workers".into(),
-                y_label: axis.into(),
-                series,
-            }
-        })
-        .collect();
+    let panels = present.map(|[name, what, metric, axis]| {
+        let of = |r: &&Summary| r.example == name && r.metric == metric;
+        let line = |pick: fn(&Summary) -> f64| {
+            let points = rows.iter().filter(of).map(|r| (r.workers as f64, pick(r)));
+            points.filter(|p| p.1.is_finite()).collect()
+        };
+        let series = vec![
+            ("stock".into(), line(|r| r.stock)),
+            ("chain".into(), line(|r| r.chain)),
+        ];
+        let (title, x_label, y_label) = (format!("{name}: {what}"), "workers".into(), axis.into());
+        Panel {
+            title,
+            x_label,
+            y_label,
+            series,
+        }
+    });
     let machine = meta.machine.split(';').next().unwrap_or_default();
     let title = format!("stock timely (blue) vs chain (red): medians (log scale), {machine}");
-    svg_panels(
-        path,
-        (1200, 430 * panels.len().div_ceil(2) as u32),
-        Some(&title),
-        &panels,
-    )
+    svg_panels(path, (1200, 430), Some(&title), &panels.collect_vec())
 }
 
 /// The stall examples' figures against the stall length: recovery time and updates folded on
 /// return, a line a medium and worker count. `None` when no stall example ran.
 fn stall_plot(path: &Path, rows: &[Summary]) -> Option<Result<(), String>> {
-    let length = |metric: &str, what: &str| {
-        metric
-            .strip_prefix('d')?
-            .strip_suffix(what)?
-            .parse::<f64>()
-            .ok()
-    };
     let mut panels = Vec::new();
     for (example, mode) in [("stall", "demand"), ("stall-eager", "eager")] {
         for (what, axis) in [
             ("_recovery_ms", "recovery (ms)"),
             ("_updates", "updates folded on return"),
         ] {
+            // The stall length of metrics `d{ms}{what}`.
+            let length = |r: &Summary| {
+                r.metric
+                    .strip_prefix('d')?
+                    .strip_suffix(what)?
+                    .parse::<f64>()
+                    .ok()
+            };
             let mut series = BTreeMap::<String, Vec<(f64, f64)>>::new();
             for r in rows.iter().filter(|r| r.example == example) {
-                let Some(d) = length(&r.metric, what) else {
-                    continue;
-                };
+                let Some(d) = length(r) else { continue };
                 for (medium, v) in [("stock", r.stock), ("chain", r.chain)] {
                     series
                         .entry(format!("{medium} w={}", r.workers))
@@ -362,49 +338,39 @@ fn stall_plot(path: &Path, rows: &[Summary]) -> Option<Result<(), String>> {
                         .push((d, v));
                 }
             }
-            let title = format!("{example} ({mode} progress): {axis}");
+            let (title, x_label) = (
+                format!("{example} ({mode} progress): {axis}"),
+                "stall (ms)".into(),
+            );
+            let (y_label, series) = (axis.into(), series.into_iter().collect());
             panels.push(Panel {
                 title,
-                x_label: "stall (ms)".into(),
-                y_label: axis.into(),
-                series: series.into_iter().collect(),
+                x_label,
+                y_label,
+                series,
             });
         }
     }
     panels.retain(|p| !p.series.is_empty());
-    (!panels.is_empty()).then(|| {
-        svg_panels(
-            path,
-            (1200, 430 * panels.len().div_ceil(2) as u32),
-            None,
-            &panels,
-        )
-    })
+    (!panels.is_empty()).then(|| svg_panels(path, (1200, 430), None, &panels))
 }
 
 fn main() {
     let cli = Cli::parse();
-    let summary_csv = cli
-        .csv
-        .clone()
-        .unwrap_or_else(|| cli.markdown.with_extension("csv"));
     let (rows, meta) = match (&cli.raw, &cli.from_csv) {
         (Some(raw), _) => {
-            let (rows, meta) = summarize(&read_rows::<Run>(raw).unwrap_or_else(|e| fail(e)), &cli);
-            write_rows(&summary_csv, &rows).unwrap_or_else(|e| fail(e));
-            write_rows(&meta_path(&summary_csv), &[&meta]).unwrap_or_else(|e| fail(e));
+            let csv = cli
+                .csv
+                .clone()
+                .unwrap_or_else(|| cli.markdown.with_extension("csv"));
+            let summary = read_rows::<Run>(raw).and_then(|runs| summarize(&runs, &cli));
+            let (rows, meta) = summary.unwrap_or_else(|e| fail(e));
+            let written =
+                write_rows(&csv, &rows).and_then(|()| write_rows(&meta_path(&csv), &[&meta]));
+            written.unwrap_or_else(|e| fail(e));
             (rows, meta)
         }
-        (None, Some(csv)) => {
-            let rows = read_rows::<Summary>(csv).unwrap_or_else(|e| fail(e));
-            let meta = read_rows::<Meta>(&meta_path(csv))
-                .unwrap_or_else(|e| fail(e))
-                .pop();
-            (
-                rows,
-                meta.unwrap_or_else(|| fail(format!("{}: no row", meta_path(csv).display()))),
-            )
-        }
+        (None, Some(csv)) => read_with_meta::<Summary, Meta>(csv).unwrap_or_else(|e| fail(e)),
         (None, None) => unreachable!("clap requires --raw or --from-csv"),
     };
     if rows.is_empty() {
@@ -412,12 +378,10 @@ fn main() {
     }
     let results = tables(&rows);
     print!("{}", results.trim_start());
-    let stall_svg = cli.svg.with_file_name("stall.svg");
-    let stall = stall_plot(&stall_svg, &rows)
+    let stall = stall_plot(&cli.svg.with_file_name("stall.svg"), &rows)
         .and_then(|r| r.inspect_err(|e| eprintln!("warning: {e}")).ok());
     let plotted = plot(&cli.svg, &rows, &meta)
         .inspect_err(|e| eprintln!("warning: could not draw the plot: {e}"));
-
     let busy = meta.busy_median.zip(meta.busy_max).map(|(median, max)| {
         format!("CPU busy (all processes) in the 0.3 s before each stock/chain pair: median {median:.0}%, max {max:.0}%; a busy machine deschedules spinning workers and inflates every figure")
     });
@@ -425,43 +389,35 @@ fn main() {
         println!("{busy}");
     }
     let file = cli.svg.file_name().unwrap_or_default().to_string_lossy();
+    // `text` after `pre`, or nothing where `text` is empty.
+    let after = |pre: &str, text: &str| match text {
+        "" => String::new(),
+        _ => format!("{pre}{text}"),
+    };
     let md = fill(TEMPLATE.trim_end(), |name| {
-        let unless_empty = |pre: &str, v: &str| {
-            if v.is_empty() {
-                String::new()
-            } else {
-                format!("{pre}{v}")
-            }
-        };
         Some(match name {
             "command" => meta.command.clone(),
             "machine" => meta.machine.clone(),
             "feature" => meta.feature.clone(),
-            "date" => unless_empty(" on ", &meta.date),
-            "commit" => unless_empty(" at commit ", &meta.commit),
+            "date" => after(" on ", &meta.date),
+            "commit" => after(" at commit ", &meta.commit),
             "reps" => meta.reps.to_string(),
             "clean" => meta.clean.to_string(),
             "busy" => busy.as_ref().map_or(String::new(), |b| format!("- {b}.\n")),
-            "mismatches" => {
-                unless_empty("\n**Checksum mismatches:** ", &meta.mismatches)
-                    + if meta.mismatches.is_empty() { "" } else { "\n" }
-            }
+            "mismatches" if meta.mismatches.is_empty() => String::new(),
+            "mismatches" => format!("\n**Checksum mismatches:** {}\n", meta.mismatches),
             "results" => results.clone(),
             "plot" => {
-                let main = plotted.as_ref().map_or(String::new(), |_| {
-                    format!("\n## Plot\n\n![stock vs chain]({file})\n\n")
-                });
-                let stall = stall.map_or(String::new(), |_| {
-                    "![recovery after a stall, against its length](stall.svg)\n\n".into()
-                });
-                main + &stall
+                let main = format!("\n## Plot\n\n![stock vs chain]({file})\n\n");
+                let stall_md = "![recovery after a stall, against its length](stall.svg)\n\n";
+                let main = if plotted.is_ok() { main } else { String::new() };
+                main + if stall.is_some() { stall_md } else { "" }
             }
             _ => return None,
         })
-    })
-    .unwrap_or_else(|e| fail(e));
-    report::write_keeping_notes(&cli.markdown, &md).unwrap_or_else(|e| fail(e));
-
+    });
+    md.and_then(|md| write_keeping_notes(&cli.markdown, &md))
+        .unwrap_or_else(|e| fail(e));
     if !meta.mismatches.is_empty() {
         eprintln!("error: checksums disagree: {}", meta.mismatches);
         std::process::exit(1);
