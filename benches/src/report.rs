@@ -19,16 +19,16 @@ use crate::{KeyKind, MediumKind};
 /// The report's text, with `{name}` placeholders for its figures.
 const TEMPLATE: &str = include_str!("report.md");
 
-/// The report's plots, one kind a line: file name, title and caption (each completed by the
-/// configuration), y-axis title, scenario and metric. Keep-up is drawn for each key at the
-/// largest f, the others for each f at the first key; the backlog against S at N = 2 (with
-/// the bytes at least 1, for the log axis), the others against N (the laggard's updates plus
-/// 1).
+/// The report's plots, one kind a line: file name (without `.svg`), title, caption, x- and
+/// y-axis titles, scenario and metric, where `{c}` stands for f, `{k}` for the key and `{n}`
+/// for N. Keep-up is drawn for each key at the largest f, the others for each f at the first
+/// key; the backlog against S at N = 2 (bytes at least 1, for the log axis), the others
+/// against N (the laggard's updates plus 1).
 const PLOTS: &str = "\
-keepup-send | keepup: send ns (median) | Keep-up send cost (median ns) against N | ns per send | keepup | send_ns_median
-keepup-round | keepup: wall ns per round | Keep-up wall time per round (every worker sends and receives once) | ns per round | keepup | round_ns
-laggard-updates | laggard: updates folded at catch-up (+1) | Updates the laggard folds at its catch-up (plus one, for the log axis) | updates folded + 1 | laggard | laggard_updates_folded
-backlog-bytes | backlog: live bytes after S unread sends | Live bytes after S sends nobody read | live bytes | backlog | backlog_live_bytes";
+keepup-send-{k} | keepup: send ns (median), f = {c}, key {k} | Keep-up send cost (median ns) against N, f = {c}, key {k}. | workers N | ns per send | keepup | send_ns_median
+keepup-round-{k} | keepup: wall ns per round, f = {c}, key {k} | Keep-up wall time per round (every worker sends and receives once), f = {c}, key {k}. | workers N | ns per round | keepup | round_ns
+laggard-updates-f{c} | laggard: updates folded at catch-up (+1), f = {c}, key {k} | Updates the laggard folds at its catch-up (plus one, for the log axis), f = {c}, key {k}. | workers N | updates folded + 1 | laggard | laggard_updates_folded
+backlog-bytes-f{c} | backlog: live bytes after S unread sends, N = {n}, f = {c}, key {k} | Live bytes after S sends nobody read, N = {n}, f = {c}, key {k}. | sends S | live bytes | backlog | backlog_live_bytes";
 
 /// One metric of one configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -81,7 +81,7 @@ impl Meta {
 }
 
 /// A figure as the sweep's tables write it; `-` when missing.
-fn num(v: Option<f64>) -> String {
+fn num(v: impl Into<Option<f64>>) -> String {
     Figures::COMPACT.format(v)
 }
 
@@ -90,29 +90,25 @@ fn times(r: Option<f64>) -> String {
     r.map_or_else(|| "-".into(), |r| format!("{r:.2}x"))
 }
 
-/// One configuration of the sweep: scenario, workers, cancellation fraction and key.
+/// One configuration of the sweep: scenario, workers, cancellation fraction, key, and sends
+/// (`None`: the largest measured for each figure).
 #[derive(Clone, Copy, Debug)]
-struct At<'a>(&'a str, usize, f64, &'a str);
+struct At<'a>(&'a str, usize, f64, &'a str, Option<usize>);
 
-/// The lookup key of one medium's metric at one configuration.
-fn id(m: &str, At(sc, n, c, key): At, metric: &str) -> String {
-    format!("{m} {sc} {n} {} {key} {metric}", (c * 1000.0).round())
-}
-
-/// The rows indexed by configuration, and the workers, cancellation fractions, keys and media
-/// they hold, in report order.
+/// The rows by configuration, and the workers, cancellation fractions, keys and media they
+/// hold, in report order.
 struct Table {
-    /// Values by sends, by [`id`].
-    values: BTreeMap<String, BTreeMap<usize, f64>>,
+    /// Values by sends, by medium, configuration and metric ([`Table::id`]).
+    values: HashMap<String, BTreeMap<usize, f64>>,
     /// Sends measured, by scenario, in increasing order.
     sends: HashMap<String, Vec<usize>>,
-    /// Worker counts, cancellation fractions and keys (in [`KeyKind`] order) present.
+    /// Workers, cancellation fractions and keys (in [`KeyKind`] order) present.
     workers: Vec<usize>,
     cancels: Vec<f64>,
     keys: Vec<String>,
     /// Media present, in [`MediumKind::ALL`] order.
     media: Vec<String>,
-    /// The largest f, the first key and the largest N: where single figures are quoted.
+    /// The largest f, the first key and the largest N: where the text quotes single figures.
     top: f64,
     k0: String,
     maxn: usize,
@@ -121,29 +117,33 @@ struct Table {
 impl Table {
     /// Indexes `rows`.
     fn new(rows: &[Row]) -> Self {
-        let mut values = BTreeMap::<_, BTreeMap<_, _>>::new();
+        let mut values = HashMap::<_, BTreeMap<_, _>>::new();
         for r in rows {
-            let at = At(&r.scenario, r.workers, r.cancel, &r.key);
-            let by_sends = values.entry(id(&r.medium, at, &r.metric)).or_default();
+            let at = At(&r.scenario, r.workers, r.cancel, &r.key, None);
+            let by_sends = values
+                .entry(Table::id(&r.medium, at, &r.metric))
+                .or_default();
             by_sends.entry(r.sends).or_insert(r.value);
         }
-        let rank = |k: &str| KeyKind::parse(k).map_or(usize::MAX, |k| k as usize);
+        let sends = rows.iter().map(|r| (r.scenario.clone(), r.sends));
+        let rank = |k: &String| {
+            (
+                KeyKind::parse(k).map_or(usize::MAX, |k| k as usize),
+                k.clone(),
+            )
+        };
         let keys = rows.iter().map(|r| r.key.clone()).unique();
-        let keys = keys.sorted_by_key(|k| (rank(k), k.clone())).collect_vec();
-        let workers: Vec<usize> = rows.iter().map(|r| r.workers).sorted().dedup().collect();
+        let keys = keys.sorted_by_key(rank).collect_vec();
+        let workers = rows.iter().map(|r| r.workers).sorted().dedup();
+        let workers = workers.collect_vec();
         let cancels = rows.iter().map(|r| r.cancel).sorted_by(f64::total_cmp);
-        let cancels: Vec<f64> = cancels.dedup().collect();
+        let cancels = cancels.dedup().collect_vec();
         let media = MediumKind::ALL.iter().map(|m| m.name().to_string());
         Table {
             values,
-            sends: (rows
-                .iter()
-                .map(|r| (r.scenario.clone(), r.sends))
-                .sorted()
-                .dedup())
-            .into_group_map(),
+            sends: sends.sorted().dedup().into_group_map(),
             top: cancels.last().copied().unwrap_or(1.0),
-            k0: keys.first().map_or("u64", |k| k).to_string(),
+            k0: keys.first().map_or("u64", |k| k).into(),
             maxn: workers.last().copied().unwrap_or(1),
             media: media
                 .filter(|m| rows.iter().any(|r| &r.medium == m))
@@ -154,50 +154,72 @@ impl Table {
         }
     }
 
+    /// The lookup key of one medium's metric at one configuration.
+    fn id(m: &str, At(sc, n, c, key, _): At, metric: &str) -> String {
+        format!("{m} {sc} {n} {} {key} {metric}", (c * 1000.0).round())
+    }
+
+    /// The largest sends measured for a medium's metric at a configuration.
+    fn max_sends(&self, m: &str, at: At, metric: &str) -> Option<usize> {
+        Some(
+            *self
+                .values
+                .get(&Table::id(m, at, metric))?
+                .last_key_value()?
+                .0,
+        )
+    }
+
+    /// One value, if measured, at the sends `at` names or else the largest measured for it.
+    fn get(&self, m: &str, at: At, metric: &str) -> Option<f64> {
+        let sends = at.4.or_else(|| self.max_sends(m, at, metric))?;
+        self.values
+            .get(&Table::id(m, at, metric))?
+            .get(&sends)
+            .copied()
+    }
+
+    /// Chain / MPSC of one metric at a configuration.
+    fn ratio(&self, at: At, metric: &str) -> Option<f64> {
+        Some(self.get("chain", at, metric)? / self.get("mpsc", at, metric)?)
+    }
+
     /// Sends values present for a scenario.
     fn sends(&self, scenario: &str) -> &[usize] {
         self.sends.get(scenario).map_or(&[], Vec::as_slice)
     }
 
-    /// The largest sends measured for a medium's metric at a configuration.
-    fn max_sends(&self, m: &str, at: At, metric: &str) -> Option<usize> {
-        Some(*self.values.get(&id(m, at, metric))?.last_key_value()?.0)
-    }
-
-    /// One value, if measured, at `sends` (`None`: the largest sends measured for it).
-    fn get(&self, m: &str, at: At, sends: Option<usize>, metric: &str) -> Option<f64> {
-        let sends = sends.or_else(|| self.max_sends(m, at, metric))?;
-        self.values.get(&id(m, at, metric))?.get(&sends).copied()
-    }
-
-    /// Chain / MPSC of one metric at a configuration, both at the largest sends measured.
-    fn ratio(&self, at: At, metric: &str) -> Option<f64> {
-        Some(self.get("chain", at, None, metric)? / self.get("mpsc", at, None, metric)?)
-    }
-
     /// Every configuration of a scenario, in report order (key, then f, then N).
     fn configs<'a>(&'a self, sc: &'a str) -> impl Iterator<Item = At<'a>> + 'a {
-        iproduct!(&self.keys, &self.cancels, &self.workers).map(move |(k, &c, &n)| At(sc, n, c, k))
+        let all = iproduct!(&self.keys, &self.cancels, &self.workers);
+        all.map(move |(k, &c, &n)| At(sc, n, c, k, None))
+    }
+
+    /// A medium's metric at each N, where measured (scenario `sc`, f = `c`, key `k`).
+    fn across_n(&self, m: &str, sc: &str, c: f64, k: &str, metric: &str) -> Vec<f64> {
+        let at = |n| At(sc, n, c, k, None);
+        self.workers
+            .iter()
+            .filter_map(|&n| self.get(m, at(n), metric))
+            .collect()
     }
 }
 
-/// A markdown table: a row (key, f, N, S) for each of `rows`, then for each medium a column
-/// for each of `cells`, `(header suffix, metric)`, holding `value(medium, at, S, metric)`.
+/// A markdown table: a row (key, f, N, S) for each of `rows`, then a column for each medium
+/// and each of `cells` (header suffix, metric) holding `value(medium, at, metric)`.
 fn table<'a>(
     t: &Table,
     rows: impl Iterator<Item = (At<'a>, Option<usize>)>,
     cells: &[(&str, &str)],
-    value: impl Fn(&str, At, Option<usize>, &str) -> String,
+    value: impl Fn(&str, At, &str) -> String,
 ) -> String {
     let columns = t.media.iter().cartesian_product(cells);
     let header = columns.clone().map(|(m, c)| format!(" | {m}{}", c.0));
     let rows = rows.map(|(at, s)| {
-        let cells = columns.clone().map(|(m, c)| value(m, at, s, c.1));
         let s = s.map_or(String::new(), |s| s.to_string());
-        [at.3.to_string(), at.2.to_string(), at.1.to_string(), s]
-            .into_iter()
-            .chain(cells)
-            .collect()
+        let config = [at.3.to_string(), at.2.to_string(), at.1.to_string(), s];
+        let cells = columns.clone().map(|(m, c)| value(m, at, c.1));
+        config.into_iter().chain(cells).collect()
     });
     markdown_table(&format!("key | f | N | S{}", header.format("")), "", rows)
 }
@@ -205,17 +227,11 @@ fn table<'a>(
 /// The table of one metric: a row a configuration, a column a medium with its value and, but
 /// for MPSC, its ratio to MPSC's.
 fn metric_table(t: &Table, sc: &str, metric: &str) -> String {
-    let present = |at: &At| {
-        t.media
-            .iter()
-            .any(|m| t.get(m, *at, None, metric).is_some())
-    };
-    let rows = t
-        .configs(sc)
-        .filter(present)
-        .map(|at| (at, t.max_sends("mpsc", at, metric)));
-    table(t, rows, &[("", metric)], |m, at, _, metric| {
-        let (v, base) = (t.get(m, at, None, metric), t.get("mpsc", at, None, metric));
+    let present = |at: &At| t.media.iter().any(|m| t.get(m, *at, metric).is_some());
+    let rows = t.configs(sc).filter(present);
+    let rows = rows.map(|at| (at, t.max_sends("mpsc", at, metric)));
+    table(t, rows, &[("", metric)], |m, at, metric| {
+        let (v, base) = (t.get(m, at, metric), t.get("mpsc", at, metric));
         let ratio = match (v, base) {
             _ if m == "mpsc" || v.is_none() => return num(v),
             (Some(v), Some(b)) if b > 0.0 => format!("{:.2}x", v / b),
@@ -232,17 +248,14 @@ fn backlog_across(t: &Table) -> String {
     if sends.len() < 2 {
         return String::new();
     }
-    let rows = t
-        .configs("backlog")
-        .cartesian_product(sends.iter().map(|&s| Some(s)));
-    let rows = rows.filter(|&(at, s)| t.get("mpsc", at, s, "backlog_live_nodes").is_some());
+    let rows = iproduct!(&t.keys, &t.cancels, &t.workers, sends);
+    let rows = rows.map(|(k, &c, &n, &s)| (At("backlog", n, c, k, Some(s)), Some(s)));
+    let rows = rows.filter(|&(at, _)| t.get("mpsc", at, "backlog_live_nodes").is_some());
     let cells = [
         (" nodes", "backlog_live_nodes"),
         (" bytes", "backlog_live_bytes"),
     ];
-    let table = table(t, rows, &cells, |m, at, s, metric| {
-        num(t.get(m, at, s, metric))
-    });
+    let table = table(t, rows, &cells, |m, at, metric| num(t.get(m, at, metric)));
     format!("### Backlog across S (`backlog_live_nodes` / `backlog_live_bytes`)\n\n{table}")
 }
 
@@ -250,46 +263,47 @@ fn backlog_across(t: &Table) -> String {
 fn plots(t: &Table, dir: &Path) -> Result<String, String> {
     let pdir = dir.join("plots");
     std::fs::create_dir_all(&pdir).map_err(|e| format!("{}: {e}", pdir.display()))?;
-    let n = if t.workers.contains(&2) {
-        2
-    } else {
-        t.workers.first().copied().unwrap_or(2)
+    let n = match t.workers.contains(&2) {
+        true => 2,
+        false => t.workers.first().copied().unwrap_or(2),
     };
     let mut md = String::new();
     let mut plot = |spec: &str, c: f64, k: &str| {
-        let [file, title, caption, y, sc, metric] = spec.split(" | ").collect_array().unwrap();
-        let (backlog, keepup) = (sc == "backlog", sc == "keepup");
+        let var = |name: &str| match name {
+            "c" => Some(c.to_string()),
+            "k" => Some(k.to_string()),
+            _ => Some(n.to_string()),
+        };
+        let spec = fill(spec, var)?;
+        let [file, title, caption, x, y, sc, metric] = spec.split(" | ").collect_array().unwrap();
         let point = |m: &str, x: usize| match sc {
-            "backlog" => Some(t.get(m, At(sc, n, c, k), Some(x), metric)?.max(1.0)),
-            "laggard" => Some(t.get(m, At(sc, x, c, k), None, metric)? + 1.0),
-            _ => t.get(m, At(sc, x, c, k), None, metric),
+            "backlog" => Some(t.get(m, At(sc, n, c, k, Some(x)), metric)?.max(1.0)),
+            "laggard" => Some(t.get(m, At(sc, x, c, k, None), metric)? + 1.0),
+            _ => t.get(m, At(sc, x, c, k, None), metric),
         };
-        let xs = if backlog { t.sends(sc) } else { &t.workers };
-        let line = |m: &str| {
-            xs.iter()
-                .filter_map(|&x| Some((x as f64, point(m, x)?)))
-                .collect()
-        };
-        let series = t.media.iter().map(|m| (m.clone(), line(m))).collect();
-        let at = match backlog {
-            true => format!("N = {n}, f = {c}, key {k}"),
-            false => format!("f = {c}, key {k}"),
-        };
-        let name = if keepup {
-            format!("{file}-{k}.svg")
+        let xs = if sc == "backlog" {
+            t.sends(sc)
         } else {
-            format!("{file}-f{c}.svg")
+            &t.workers
         };
-        md += &format!("![{caption}, {at}.](plots/{name})\n\n*{caption}, {at}.*\n\n");
-        let x_label = if backlog { "sends S" } else { "workers N" };
-        let (title, x_label, y_label) = (format!("{title}, {at}"), x_label.into(), y.into());
+        let series = t.media.iter().map(|m| {
+            let points = xs.iter().filter_map(|&x| Some((x as f64, point(m, x)?)));
+            (m.clone(), points.collect())
+        });
+        md += &format!("![{caption}](plots/{file}.svg)\n\n*{caption}*\n\n");
+        let (title, x_label, y_label) = (title.into(), x.into(), y.into());
         let panel = Panel {
             title,
             x_label,
             y_label,
-            series,
+            series: series.collect(),
         };
-        svg_panels(&pdir.join(name), (760, 440), None, &[panel])
+        svg_panels(
+            &pdir.join(format!("{file}.svg")),
+            (760, 440),
+            None,
+            &[panel],
+        )
     };
     let specs = PLOTS.lines().collect_vec();
     for k in &t.keys {
@@ -321,12 +335,12 @@ pub fn write_report(dir: &Path, rows: &[Row], meta: &Meta) -> Result<(), String>
 fn value(t: &Table, named: &BTreeMap<&str, String>, name: &str) -> Option<String> {
     let at = |sc, n: &str| {
         let n = if n == "max" { t.maxn } else { n.parse().ok()? };
-        Some(At(sc, n, t.top, &t.k0))
+        Some(At(sc, n, t.top, &t.k0, None))
     };
     Some(match name.split(':').collect_vec()[..] {
         ["table", sc, _] if t.sends(sc).is_empty() => "(not measured)".into(),
         ["table", sc, metric] => metric_table(t, sc, metric).trim_end().into(),
-        ["v", m, sc, n, metric] => num(t.get(m, at(sc, n)?, None, metric)),
+        ["v", m, sc, n, metric] => num(t.get(m, at(sc, n)?, metric)),
         ["x", sc, n, metric] => times(t.ratio(at(sc, n)?, metric)),
         _ => named.get(name)?.clone(),
     })
@@ -349,23 +363,20 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
         false => String::new(),
     };
     let met = |ok: bool| if ok { "**met**" } else { "**missed**" }.to_string();
-    // The excess and its description that comes closest to (or goes furthest past) a bound.
+    // The first of the largest excesses over a bound, with its description.
     let largest = |excess: Vec<(f64, String)>| {
-        excess
-            .into_iter()
-            .reduce(|w, x| if x.0 > w.0 { x } else { w })
+        let larger = |w: (f64, String), x: (f64, String)| if x.0 > w.0 { x } else { w };
+        excess.into_iter().reduce(larger)
     };
 
     // 1. The laggard folds at most twice its net change, plus a slack.
     let slack = 64.0;
     let excess = t.configs("laggard").filter_map(|at| {
-        let get = |metric| t.get("chain", at, None, metric);
+        let get = |metric| t.get("chain", at, metric);
         let (f, net) = (get("laggard_updates_folded")?, get("laggard_net_updates")?);
-        let At(_, n, c, key) = at;
-        Some((
-            f - 2.0 * net,
-            format!("key {key}, f = {c}, N = {n}: {f} folded, net {net}"),
-        ))
+        let At(_, n, c, key, _) = at;
+        let what = format!("key {key}, f = {c}, N = {n}: {f} folded, net {net}");
+        Some((f - 2.0 * net, what))
     });
     let excess = excess.collect_vec();
     let t1_count = excess.len().to_string();
@@ -373,13 +384,12 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
     let t1_met = met(worst.as_ref().is_none_or(|w| w.0 <= slack));
     let t1_worst = worst.map_or("-".into(), |w| format!("{:.0} ({})", w.0, w.1));
 
-    // 2. At f = 1, 1000 times fewer updates folded than MPSC: (chain, MPSC, ratio).
+    // 2. At f = 1, 1000 times fewer updates folded than MPSC: chain, MPSC and their ratio.
     let folded = |key, n| {
         let get = |m| {
             t.get(
                 m,
-                At("laggard", n, 1.0, key),
-                None,
+                At("laggard", n, 1.0, key, None),
                 "laggard_updates_folded",
             )
         };
@@ -396,7 +406,7 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
             } else {
                 ""
             };
-            let (c, m, r) = (num(Some(c)), num(Some(m)), num(Some(r)));
+            let (c, m, r) = (num(c), num(m), num(r));
             Some(format!(" N={n}: chain {c} vs MPSC {m} ({r}x{nothing});"))
         });
         format!(" key {key}:{}", per_n.format(""))
@@ -404,81 +414,60 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
 
     // 3. Backlog live nodes at most readers + 1: the chain keeps at most R + 1 atoms.
     let sends = t.sends("backlog");
-    let excess = t
-        .configs("backlog")
-        .cartesian_product(sends)
-        .filter_map(|(at, &s)| {
-            let x = t.get("chain", at, Some(s), "backlog_live_nodes")?;
-            let At(_, n, c, key) = at;
-            Some((
-                x - (n as f64 + 1.0),
-                format!("{x} at N = {n}, S = {s}, f = {c}, key {key}"),
-            ))
-        });
+    let backlog = iproduct!(&t.keys, &t.cancels, &t.workers, sends);
+    let excess = backlog.filter_map(|(key, &c, &n, &s)| {
+        let x = t.get(
+            "chain",
+            At("backlog", n, c, key, Some(s)),
+            "backlog_live_nodes",
+        )?;
+        let what = format!("{x} at N = {n}, S = {s}, f = {c}, key {key}");
+        Some((x - (n as f64 + 1.0), what))
+    });
     let closest = largest(excess.collect());
 
-    // 4. Allocations per in-place send.
+    // 4. Allocations per in-place send, the most over N.
     let t4_line = t.keys.iter().map(|k| {
-        let at = |n| At("backlog", n, 1.0, k);
-        let per_n = t
-            .workers
-            .iter()
-            .filter_map(|&n| t.get("chain", at(n), None, "allocs_per_send"));
-        let most = per_n.fold(0.0, f64::max);
+        let most = t.across_n("chain", "backlog", 1.0, k, "allocs_per_send");
+        let most = most.into_iter().fold(0.0, f64::max);
         format!(" key {k}: at most {most:.4} allocations per send over N;")
     });
 
     // 5. Send-path ratios.
-    let metrics = [
-        "send_ns_median",
-        "send_ns_mean",
-        "send_ns_p99",
-        "recv_ns_median",
-        "round_ns",
-    ];
+    let metrics = "send_ns_median send_ns_mean send_ns_p99 recv_ns_median round_ns";
     let rows = t.configs("keepup").filter(|at| at.2 == t.top).map(|at| {
-        let get = |m, metric| num(t.get(m, at, None, metric));
         let cell = |x| {
-            format!(
-                "{} ({} / {})",
-                times(t.ratio(at, x)),
-                get("chain", x),
-                get("mpsc", x)
-            )
+            let (c, m) = (num(t.get("chain", at, x)), num(t.get("mpsc", at, x)));
+            format!("{} ({c} / {m})", times(t.ratio(at, x)))
         };
-        [at.3.to_string(), at.1.to_string()]
+        let config = [at.3.to_string(), at.1.to_string()];
+        config
             .into_iter()
-            .chain(metrics.map(cell))
+            .chain(metrics.split(' ').map(cell))
             .collect()
     });
     let header = "key | N | send median chain / MPSC | send mean chain / MPSC | send p99 chain / MPSC | recv median chain / MPSC | round chain / MPSC";
-    let t5_table = markdown_table(header, "", rows)
-        .lines()
-        .map(|l| format!("   {l}"))
-        .join("\n");
+    let t5_table = markdown_table(header, "", rows);
 
     // The analysis.
     let send_kb = t.keys.get(1).map_or(String::new(), |kb| {
-        let r = |n| times(t.ratio(At("keepup", n, t.top, kb), "send_ns_median"));
-        format!(
-            "; with the allocating key {kb}: {} at N = 2 and {} at N = {}",
-            r(2),
-            r(t.maxn),
-            t.maxn
-        )
+        let r = |n| times(t.ratio(At("keepup", n, t.top, kb, None), "send_ns_median"));
+        let (r2, rmax, maxn) = (r(2), r(t.maxn), t.maxn);
+        format!("; with the allocating key {kb}: {r2} at N = 2 and {rmax} at N = {maxn}")
     });
     let lag = |m| {
-        let at = |n| At("laggard", n, 1.0, &t.k0);
-        let per_n = t
-            .workers
-            .iter()
-            .filter_map(|&n| t.get(m, at(n), None, "laggard_updates_folded"));
-        num(median(per_n.collect()))
+        num(median(t.across_n(
+            m,
+            "laggard",
+            1.0,
+            &t.k0,
+            "laggard_updates_folded",
+        )))
     };
     let capped = t.workers.iter().filter_map(|&n| {
         t.max_sends(
             "chain",
-            At("laggard", n, 0.0, &t.k0),
+            At("laggard", n, 0.0, &t.k0, None),
             "laggard_updates_folded",
         )
     });
@@ -499,7 +488,10 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
         ("t3_met", met(closest.as_ref().is_none_or(|c| c.0 <= 0.0))),
         ("t3_closest", closest.map_or(String::new(), |c| c.1)),
         ("t4_line", t4_line.collect()),
-        ("t5_table", t5_table),
+        (
+            "t5_table",
+            t5_table.lines().map(|l| format!("   {l}")).join("\n"),
+        ),
         ("send_kb", send_kb),
         ("lag_mpsc", lag("mpsc")),
         ("lag_chain", lag("chain")),
@@ -537,16 +529,17 @@ mod tests {
             metric: "laggard_updates_folded".into(),
             value,
         };
-        let t = Table::new(&[
-            row("mpsc", 100, 400.0),
-            row("mpsc", 1000, 4000.0),
-            row("chain", 100, 0.0),
-        ]);
-        let get = |m, n, s| t.get(m, At("laggard", n, 1.0, "u64"), s, "laggard_updates_folded");
+        let rows = [
+            (("mpsc", 100), 400.0),
+            (("mpsc", 1000), 4000.0),
+            (("chain", 100), 0.0),
+        ];
+        let t = Table::new(&rows.map(|((m, s), v)| row(m, s, v)));
+        let get = |m, n, s| t.get(m, At("laggard", n, 1.0, "u64", s), "laggard_updates_folded");
         assert_eq!(get("mpsc", 2, None), Some(4000.0));
         assert_eq!(get("mpsc", 2, Some(100)), Some(400.0));
         assert_eq!(get("chain", 4, None), None);
-        assert_eq!(t.media, vec!["chain".to_string(), "mpsc".to_string()]);
+        assert_eq!(t.media, ["chain", "mpsc"]);
     }
 
     #[test]
