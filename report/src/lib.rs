@@ -15,28 +15,8 @@
 //!    fills ([`fill`]), written above the notes marker, with the hand-written notes below it
 //!    kept ([`write_keeping_notes`]).
 //!
-//! What each report says (the sweep's targets and analysis, the comparison's pairing of
-//! back-to-back runs) stays with its generator: `benches/src/report.rs` and
-//! `examples/src/bin/compare-report.rs`.
-//!
-//! # Examples
-//!
-//! ```
-//! #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
-//! struct Row { medium: String, workers: usize, value: f64 }
-//!
-//! let path = std::env::temp_dir().join(format!("report-doc-{}.csv", std::process::id()));
-//! let rows = vec![Row { medium: "chain".into(), workers: 2, value: 1.5 }];
-//! report::write_rows(&path, &rows).unwrap();
-//! assert_eq!(report::read_rows::<Row>(&path).unwrap(), rows);
-//!
-//! std::fs::write(&path, "medium,workers,value\nchain,two,1.5\n").unwrap();
-//! let err = report::read_rows::<Row>(&path).unwrap_err();
-//! assert!(err.ends_with(":2: column 2 (workers): invalid digit found in string"), "{err}");
-//!
-//! let table = report::markdown_table("medium | value", "lr", [vec!["chain".into(), report::Figures::COMPACT.format(1.5)]]);
-//! assert_eq!(table, "| medium | value |\n|---|---:|\n| chain | 1.50 |\n");
-//! ```
+//! What each report says stays with its generator: `benches/src/report.rs` and
+//! `examples/src/bin/compare-report.rs`. `tests/report.rs` shows each step at work.
 #![deny(missing_docs, unreachable_pub)]
 #![forbid(unsafe_code)]
 

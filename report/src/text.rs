@@ -10,14 +10,6 @@ pub const NOTES_MARKER: &str =
     "<!-- notes: everything below this line is kept when the report is regenerated -->";
 
 /// The median of `values` (the mean of the middle two for an even count), or `None` if empty.
-///
-/// # Examples
-///
-/// ```
-/// assert_eq!(report::median(vec![3.0, 1.0, 2.0]), Some(2.0));
-/// assert_eq!(report::median(vec![1.0, 1.4]), Some(1.2));
-/// assert_eq!(report::median(vec![]), None);
-/// ```
 pub fn median(mut values: Vec<f64>) -> Option<f64> {
     values.sort_by(f64::total_cmp);
     let n = values.len();
@@ -49,18 +41,6 @@ impl Figures {
     };
 
     /// `v` written in this style; `-` for a missing figure (NaN or `None`).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use report::Figures;
-    /// assert_eq!(Figures::COMPACT.format(4.0), "4");
-    /// assert_eq!(Figures::COMPACT.format(87.034), "87.03");
-    /// assert_eq!(Figures::COMPACT.format(0.1234), "0.123");
-    /// assert_eq!(Figures::ALIGNED.format(4.0), "4.000");
-    /// assert_eq!(Figures::ALIGNED.format(f64::NAN), "-");
-    /// assert_eq!(Figures::COMPACT.format(None), "-");
-    /// ```
     pub fn format(&self, v: impl Into<Option<f64>>) -> String {
         match v.into().filter(|v| !v.is_nan()) {
             None => "-".into(),
@@ -96,14 +76,6 @@ pub fn markdown_table(
 
 /// `template` with every `{name}` replaced by `value(name)` (names: letters, digits, `_`, `:`);
 /// other braces are kept. A name that `value` does not know is an error.
-///
-/// # Examples
-///
-/// ```
-/// let v = |name: &str| (name == "n").then(|| "2".to_string());
-/// assert_eq!(report::fill("N = {n}, {not a name}", v).unwrap(), "N = 2, {not a name}");
-/// assert!(report::fill("{m}", v).is_err());
-/// ```
 pub fn fill(template: &str, value: impl Fn(&str) -> Option<String>) -> Result<String, String> {
     let placeholder = Regex::new(r"\{([A-Za-z0-9_:]+)\}").expect("a valid pattern");
     let mut missing = None;
