@@ -22,6 +22,19 @@ pub struct Panel {
     pub series: Vec<Series>,
 }
 
+impl Panel {
+    /// A panel titled `title`, with axis titles `x` and `y`, drawing `series`.
+    pub fn new(title: String, x: &str, y: &str, series: Vec<Series>) -> Panel {
+        let (x_label, y_label) = (x.to_string(), y.to_string());
+        Panel {
+            title,
+            x_label,
+            y_label,
+            series,
+        }
+    }
+}
+
 /// Line colour of a medium (the first word of a series' name), the same in every plot (MPSC
 /// and stock timely share blue).
 fn colour(name: &str) -> RGBColor {

@@ -4,8 +4,8 @@
 //! `--raw RUNS.csv` reads what `scripts/compare` collected, one row a reported value (header
 //! `example,workers,mode,rep,key,value`; `key` is a metric, `checksum`, `chain-feature`,
 //! `medium`, `busy` or `others`), summarizes it into one row an example, worker count and
-//! metric, and writes that summary (`--csv`, default the markdown's path with `.csv`) and its
-//! run description (`latency-meta.csv`). `--from-csv SUMMARY.csv` rebuilds the report from
+//! metric, and writes that summary (the markdown's path with `.csv`) and its run description
+//! (`latency-meta.csv`). `--from-csv SUMMARY.csv` rebuilds the report from
 //! those two files alone. Exits with status 1 (after writing the report) when two runs of the
 //! same example and worker count disagree on their checksum.
 
@@ -33,10 +33,8 @@ struct Cli {
     /// Rebuild the report from this summary CSV (and the run description beside it).
     #[arg(long)]
     from_csv: Option<PathBuf>,
-    /// Where to write the summary of `--raw` [the markdown's path with `.csv`].
-    #[arg(long)]
-    csv: Option<PathBuf>,
-    /// Where to write the markdown report; text after its notes marker is kept.
+    /// Where to write the markdown report (text after its notes marker is kept) and, from
+    /// `--raw`, the summary (the same path with `.csv`).
     #[arg(long)]
     markdown: PathBuf,
     /// Where to write the SVG plot.
@@ -134,8 +132,10 @@ struct Meta {
 /// Values by repetition.
 type Reps = BTreeMap<usize, f64>;
 
-/// Summarizes the runs: clean pairs only where an example and worker count has any.
-fn summarize(runs: &[Run], cli: &Cli) -> Result<(Vec<Summary>, Meta), String> {
+/// Summarizes the runs in `raw`, clean pairs only where an example and worker count has any,
+/// and writes the summary and its run description beside the markdown.
+fn summarize(raw: &Path, cli: &Cli) -> Result<(Vec<Summary>, Meta), String> {
+    let runs = read_rows::<Run>(raw)?;
     let number = |i: usize, r: &Run| {
         let bad = || format!("row {}: bad value {:?}", i + 2, r.value);
         r.value.parse::<f64>().map_err(|_| bad())
@@ -170,27 +170,28 @@ fn summarize(runs: &[Run], cli: &Cli) -> Result<(Vec<Summary>, Meta), String> {
         .unique()
         .collect_vec();
     let rank = |names: &[&str], name| names.iter().position(|n| *n == name).unwrap_or_default();
-    // Values by repetition, stock and chain, by (example, workers, metric).
-    let mut series = BTreeMap::<_, [Reps; 2]>::new();
+    // Values by repetition, stock and chain, by (example, workers, metric); the repetitions
+    // of each example and worker count.
+    let (mut series, mut reps) = (BTreeMap::<_, [Reps; 2]>::new(), BTreeMap::new());
     for (i, r) in measured {
         let Some(mode) = ["stock", "chain"].iter().position(|m| *m == r.mode) else {
             return Err(format!("row {}: unknown mode {:?}", i + 2, r.mode));
         };
         let at = (rank(&order, &r.example), r.workers, rank(&metrics, &r.key));
         series.entry(at).or_default()[mode].insert(r.rep, number(i, r)?);
+        reps.entry((at.0, at.1))
+            .or_insert_with(BTreeSet::new)
+            .insert(r.rep);
     }
     let row = |(&(ex, w, m), [stock, chain]): (&(usize, usize, usize), &[Reps; 2])| {
-        let of_pair = series
-            .range((ex, w, 0)..(ex, w + 1, 0))
-            .flat_map(|(_, [s, c])| s.keys().chain(c.keys()));
-        let all: BTreeSet<usize> = of_pair.copied().collect();
+        let all = &reps[&(ex, w)];
         let is_clean = |rep: &&usize| {
             others
                 .get(&(order[ex], w, **rep))
                 .is_none_or(|o| *o <= cli.clean)
         };
         let clean: BTreeSet<usize> = all.iter().filter(is_clean).copied().collect();
-        let used = if clean.is_empty() { &all } else { &clean };
+        let used = if clean.is_empty() { all } else { &clean };
         let pick = |v: &Reps| -> Reps {
             v.iter()
                 .filter(|(r, _)| used.contains(r))
@@ -243,7 +244,13 @@ fn summarize(runs: &[Run], cli: &Cli) -> Result<(Vec<Summary>, Meta), String> {
         busy_max: busy.into_iter().reduce(f64::max),
         mismatches: mismatches.join("; "),
     };
-    Ok((series.iter().map(row).collect(), meta))
+    let (rows, csv) = (
+        series.iter().map(row).collect_vec(),
+        cli.markdown.with_extension("csv"),
+    );
+    write_rows(&csv, &rows)?;
+    write_rows(&meta_path(&csv), &[&meta])?;
+    Ok((rows, meta))
 }
 
 /// The results tables, one an example, in the order of the rows.
@@ -298,13 +305,7 @@ fn plot(path: &Path, rows: &[Summary], meta: &Meta) -> Result<(), String> {
             ("stock".into(), line(|r| r.stock)),
             ("chain".into(), line(|r| r.chain)),
         ];
-        let (title, x_label, y_label) = (format!("{name}: {what}"), "workers".into(), axis.into());
-        Panel {
-            title,
-            x_label,
-            y_label,
-            series,
-        }
+        Panel::new(format!("{name}: {what}"), "workers", axis, series)
     });
     let machine = meta.machine.split(';').next().unwrap_or_default();
     let title = format!("stock timely (blue) vs chain (red): medians (log scale), {machine}");
@@ -338,17 +339,13 @@ fn stall_plot(path: &Path, rows: &[Summary]) -> Option<Result<(), String>> {
                         .push((d, v));
                 }
             }
-            let (title, x_label) = (
-                format!("{example} ({mode} progress): {axis}"),
-                "stall (ms)".into(),
-            );
-            let (y_label, series) = (axis.into(), series.into_iter().collect());
-            panels.push(Panel {
+            let title = format!("{example} ({mode} progress): {axis}");
+            panels.push(Panel::new(
                 title,
-                x_label,
-                y_label,
-                series,
-            });
+                "stall (ms)",
+                axis,
+                series.into_iter().collect(),
+            ));
         }
     }
     panels.retain(|p| !p.series.is_empty());
@@ -358,21 +355,11 @@ fn stall_plot(path: &Path, rows: &[Summary]) -> Option<Result<(), String>> {
 fn main() {
     let cli = Cli::parse();
     let (rows, meta) = match (&cli.raw, &cli.from_csv) {
-        (Some(raw), _) => {
-            let csv = cli
-                .csv
-                .clone()
-                .unwrap_or_else(|| cli.markdown.with_extension("csv"));
-            let summary = read_rows::<Run>(raw).and_then(|runs| summarize(&runs, &cli));
-            let (rows, meta) = summary.unwrap_or_else(|e| fail(e));
-            let written =
-                write_rows(&csv, &rows).and_then(|()| write_rows(&meta_path(&csv), &[&meta]));
-            written.unwrap_or_else(|e| fail(e));
-            (rows, meta)
-        }
-        (None, Some(csv)) => read_with_meta::<Summary, Meta>(csv).unwrap_or_else(|e| fail(e)),
+        (Some(raw), _) => summarize(raw, &cli),
+        (None, Some(csv)) => read_with_meta::<Summary, Meta>(csv),
         (None, None) => unreachable!("clap requires --raw or --from-csv"),
-    };
+    }
+    .unwrap_or_else(|e| fail(e));
     if rows.is_empty() {
         fail("no measurements to report");
     }
