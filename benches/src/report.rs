@@ -381,7 +381,7 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
     let excess = excess.collect_vec();
     let t1_count = excess.len().to_string();
     let worst = largest(excess);
-    let t1_met = met(worst.as_ref().is_none_or(|w| w.0 <= slack));
+    let t1_met = met(worst.as_ref().map_or(true, |w| w.0 <= slack));
     let t1_worst = worst.map_or("-".into(), |w| format!("{:.0} ({})", w.0, w.1));
 
     // 2. At f = 1, 1000 times fewer updates folded than MPSC: chain, MPSC and their ratio.
@@ -485,7 +485,7 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
         ("t2_met", t2_met),
         ("t2_line", t2_line.collect()),
         ("t3_sends", format!("{sends:?}")),
-        ("t3_met", met(closest.as_ref().is_none_or(|c| c.0 <= 0.0))),
+        ("t3_met", met(closest.as_ref().map_or(true, |c| c.0 <= 0.0))),
         ("t3_closest", closest.map_or(String::new(), |c| c.1)),
         ("t4_line", t4_line.collect()),
         (
