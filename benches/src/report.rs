@@ -126,14 +126,9 @@ impl Table {
             by_sends.entry(r.sends).or_insert(r.value);
         }
         let sends = rows.iter().map(|r| (r.scenario.clone(), r.sends));
-        let rank = |k: &String| {
-            (
-                KeyKind::parse(k).map_or(usize::MAX, |k| k as usize),
-                k.clone(),
-            )
-        };
+        let rank = |k: &str| KeyKind::parse(k).map_or(usize::MAX, |k| k as usize);
         let keys = rows.iter().map(|r| r.key.clone()).unique();
-        let keys = keys.sorted_by_key(rank).collect_vec();
+        let keys = keys.sorted_by_key(|k| (rank(k), k.clone())).collect_vec();
         let workers = rows.iter().map(|r| r.workers).sorted().dedup();
         let workers = workers.collect_vec();
         let cancels = rows.iter().map(|r| r.cancel).sorted_by(f64::total_cmp);
@@ -159,23 +154,21 @@ impl Table {
         format!("{m} {sc} {n} {} {key} {metric}", (c * 1000.0).round())
     }
 
+    /// A medium's values of a metric at a configuration, by sends.
+    fn by_sends(&self, m: &str, at: At, metric: &str) -> Option<&BTreeMap<usize, f64>> {
+        self.values.get(&Table::id(m, at, metric))
+    }
+
     /// The largest sends measured for a medium's metric at a configuration.
     fn max_sends(&self, m: &str, at: At, metric: &str) -> Option<usize> {
-        Some(
-            *self
-                .values
-                .get(&Table::id(m, at, metric))?
-                .last_key_value()?
-                .0,
-        )
+        self.by_sends(m, at, metric)?.keys().last().copied()
     }
 
     /// One value, if measured, at the sends `at` names or else the largest measured for it.
     fn get(&self, m: &str, at: At, metric: &str) -> Option<f64> {
-        let sends = at.4.or_else(|| self.max_sends(m, at, metric))?;
-        self.values
-            .get(&Table::id(m, at, metric))?
-            .get(&sends)
+        let by_sends = self.by_sends(m, at, metric)?;
+        by_sends
+            .get(&at.4.or(by_sends.keys().last().copied())?)
             .copied()
     }
 
@@ -348,11 +341,8 @@ fn value(t: &Table, named: &BTreeMap<&str, String>, name: &str) -> Option<String
 
 /// The named values of the template's placeholders: the run, and the targets' checks.
 fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
-    let failures = meta
-        .failures
-        .lines()
-        .map(|f| format!("- `{f}`\n"))
-        .collect_vec();
+    let failures = meta.failures.lines().map(|f| format!("- `{f}`\n"));
+    let failures = failures.collect_vec();
     let failures = match failures.len() {
         0 => "**All runs passed their answer checks.**\n\n".to_string(),
         n => format!("**{n} run(s) FAILED their answer check or panicked; their figures are left out of the medians below:**\n\n{}\n", failures.concat()),
@@ -386,13 +376,8 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
 
     // 2. At f = 1, 1000 times fewer updates folded than MPSC: chain, MPSC and their ratio.
     let folded = |key, n| {
-        let get = |m| {
-            t.get(
-                m,
-                At("laggard", n, 1.0, key, None),
-                "laggard_updates_folded",
-            )
-        };
+        let at = At("laggard", n, 1.0, key, None);
+        let get = |m| t.get(m, at, "laggard_updates_folded");
         let (c, m) = (get("chain")?, get("mpsc")?);
         Some((c, m, (m / c.max(1.0)).round()))
     };

@@ -141,16 +141,12 @@ fn summarize(raw: &Path, cli: &Cli) -> Result<(Vec<Summary>, Meta), String> {
         r.value.parse::<f64>().map_err(|_| bad())
     };
     let keyed = |key| runs.iter().enumerate().filter(move |(_, r)| r.key == key);
-    let measured = runs
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| !NOT_METRICS.contains(&&*r.key));
+    let is_metric = |r: &&Run| !NOT_METRICS.contains(&&*r.key);
+    let measured = runs.iter().enumerate().filter(|(_, r)| is_metric(r));
     let mut checksums = BTreeMap::<_, BTreeSet<_>>::new();
     for (_, r) in keyed("checksum") {
-        checksums
-            .entry((&*r.example, r.workers))
-            .or_default()
-            .insert(&*r.value);
+        let of_pair = checksums.entry((&*r.example, r.workers)).or_default();
+        of_pair.insert(&*r.value);
     }
     // The most CPU time other processes took during a run of a pair.
     let mut others = BTreeMap::new();
@@ -160,15 +156,10 @@ fn summarize(raw: &Path, cli: &Cli) -> Result<(Vec<Summary>, Meta), String> {
     }
     // Examples in the order of EXAMPLES, then as they come; metrics as they come.
     let known = examples().map(|e| e[0]);
-    let order = known
-        .chain(measured.clone().map(|(_, r)| &*r.example))
-        .unique()
-        .collect_vec();
-    let metrics = measured
-        .clone()
-        .map(|(_, r)| &*r.key)
-        .unique()
-        .collect_vec();
+    let order = known.chain(measured.clone().map(|(_, r)| &*r.example));
+    let order = order.unique().collect_vec();
+    let metrics = measured.clone().map(|(_, r)| &*r.key);
+    let metrics = metrics.unique().collect_vec();
     let rank = |names: &[&str], name| names.iter().position(|n| *n == name).unwrap_or_default();
     // Values by repetition, stock and chain, by (example, workers, metric); the repetitions
     // of each example and worker count.
@@ -185,18 +176,13 @@ fn summarize(raw: &Path, cli: &Cli) -> Result<(Vec<Summary>, Meta), String> {
     }
     let row = |(&(ex, w, m), [stock, chain]): (&(usize, usize, usize), &[Reps; 2])| {
         let all = &reps[&(ex, w)];
-        let is_clean = |rep: &&usize| {
-            others
-                .get(&(order[ex], w, **rep))
-                .is_none_or(|o| *o <= cli.clean)
-        };
+        let others = |rep: &usize| others.get(&(order[ex], w, *rep));
+        let is_clean = |rep: &&usize| others(rep).is_none_or(|o| *o <= cli.clean);
         let clean: BTreeSet<usize> = all.iter().filter(is_clean).copied().collect();
         let used = if clean.is_empty() { all } else { &clean };
         let pick = |v: &Reps| -> Reps {
-            v.iter()
-                .filter(|(r, _)| used.contains(r))
-                .map(|(&r, &x)| (r, x))
-                .collect()
+            let used = v.iter().filter(|(r, _)| used.contains(r));
+            used.map(|(&r, &x)| (r, x)).collect()
         };
         let (stock, chain) = (pick(stock), pick(chain));
         let ratios = stock.iter().filter_map(|(r, s)| Some(chain.get(r)? / s));
