@@ -19,16 +19,16 @@ use crate::{KeyKind, MediumKind};
 /// The report's text, with `{name}` placeholders for its figures.
 const TEMPLATE: &str = include_str!("report.md");
 
-/// The report's plots, one kind a line: file name (without `.svg`), title, caption, x- and
-/// y-axis titles, scenario and metric, where `{c}` stands for f, `{k}` for the key and `{n}`
-/// for N. Keep-up is drawn for each key at the largest f, the others for each f at the first
-/// key; the backlog against S at N = 2 (bytes at least 1, for the log axis), the others
-/// against N (the laggard's updates plus 1).
+/// The report's plots, one kind a line: file name, title, caption, x- and y-axis titles,
+/// scenario and metric, where `{c}` stands for f, `{k}` for the key and `{n}` for N. Keep-up
+/// is drawn for each key at the largest f, the others for each f at the first key; the
+/// backlog against S at N = 2 (bytes at least 1, for the log axis), the others against N (the
+/// laggard's updates plus 1).
 const PLOTS: &str = "\
-keepup-send-{k} | keepup: send ns (median), f = {c}, key {k} | Keep-up send cost (median ns) against N, f = {c}, key {k}. | workers N | ns per send | keepup | send_ns_median
-keepup-round-{k} | keepup: wall ns per round, f = {c}, key {k} | Keep-up wall time per round (every worker sends and receives once), f = {c}, key {k}. | workers N | ns per round | keepup | round_ns
-laggard-updates-f{c} | laggard: updates folded at catch-up (+1), f = {c}, key {k} | Updates the laggard folds at its catch-up (plus one, for the log axis), f = {c}, key {k}. | workers N | updates folded + 1 | laggard | laggard_updates_folded
-backlog-bytes-f{c} | backlog: live bytes after S unread sends, N = {n}, f = {c}, key {k} | Live bytes after S sends nobody read, N = {n}, f = {c}, key {k}. | sends S | live bytes | backlog | backlog_live_bytes";
+keepup-send-{k}.svg | keepup: send ns (median), f = {c}, key {k} | Keep-up send cost (median ns) against N, f = {c}, key {k}. | workers N | ns per send | keepup | send_ns_median
+keepup-round-{k}.svg | keepup: wall ns per round, f = {c}, key {k} | Keep-up wall time per round (every worker sends and receives once), f = {c}, key {k}. | workers N | ns per round | keepup | round_ns
+laggard-updates-f{c}.svg | laggard: updates folded at catch-up (+1), f = {c}, key {k} | Updates the laggard folds at its catch-up (plus one, for the log axis), f = {c}, key {k}. | workers N | updates folded + 1 | laggard | laggard_updates_folded
+backlog-bytes-f{c}.svg | backlog: live bytes after S unread sends, N = {n}, f = {c}, key {k} | Live bytes after S sends nobody read, N = {n}, f = {c}, key {k}. | sends S | live bytes | backlog | backlog_live_bytes";
 
 /// One metric of one configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -265,10 +265,12 @@ fn plots(t: &Table, dir: &Path) -> Result<String, String> {
         let var = |name: &str| match name {
             "c" => Some(c.to_string()),
             "k" => Some(k.to_string()),
-            _ => Some(n.to_string()),
+            "n" => Some(n.to_string()),
+            _ => None,
         };
         let spec = fill(spec, var)?;
-        let [file, title, caption, x, y, sc, metric] = spec.split(" | ").collect_array().unwrap();
+        let fields = spec.split(" | ").collect_array();
+        let [file, title, caption, x, y, sc, metric] = fields.expect("seven fields a plot");
         let point = |m: &str, x: usize| match sc {
             "backlog" => Some(t.get(m, At(sc, n, c, k, Some(x)), metric)?.max(1.0)),
             "laggard" => Some(t.get(m, At(sc, x, c, k, None), metric)? + 1.0),
@@ -283,20 +285,9 @@ fn plots(t: &Table, dir: &Path) -> Result<String, String> {
             let points = xs.iter().filter_map(|&x| Some((x as f64, point(m, x)?)));
             (m.clone(), points.collect())
         });
-        md += &format!("![{caption}](plots/{file}.svg)\n\n*{caption}*\n\n");
-        let (title, x_label, y_label) = (title.into(), x.into(), y.into());
-        let panel = Panel {
-            title,
-            x_label,
-            y_label,
-            series: series.collect(),
-        };
-        svg_panels(
-            &pdir.join(format!("{file}.svg")),
-            (760, 440),
-            None,
-            &[panel],
-        )
+        md += &format!("![{caption}](plots/{file})\n\n*{caption}*\n\n");
+        let panel = Panel::new(title.into(), x, y, series.collect());
+        svg_panels(&pdir.join(file), (760, 440), None, &[panel])
     };
     let specs = PLOTS.lines().collect_vec();
     for k in &t.keys {

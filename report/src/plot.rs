@@ -57,10 +57,8 @@ pub fn svg_panels(
     title: Option<&str>,
     panels: &[Panel],
 ) -> Result<(), String> {
-    if panels
-        .iter()
-        .all(|p| p.series.iter().all(|s| s.1.is_empty()))
-    {
+    let blank = |p: &Panel| p.series.iter().all(|s| s.1.is_empty());
+    if panels.iter().all(blank) {
         return Err(format!("{}: nothing to plot", path.display()));
     }
     let e = |e: &dyn std::fmt::Debug| format!("{}: {e:?}", path.display());
