@@ -253,19 +253,14 @@ fn tables(rows: &[Summary]) -> String {
             true => format!("{} of {} clean", r.pairs_used, r.pairs_run),
             false => format!("all {} (none clean)", r.pairs_run),
         };
-        let (metric, f) = (format!("{}{better}", r.metric), |v| {
-            Figures::ALIGNED.format(v)
-        });
-        let (stock, chain, ratio) = (f(r.stock), f(r.chain), format!("{:.3}", r.ratio));
-        vec![
+        let f = |v| Figures::ALIGNED.format(v);
+        let (w, metric, sums) = (
             r.workers.to_string(),
-            metric,
-            stock,
-            chain,
-            ratio,
+            format!("{}{better}", r.metric),
             r.checksums.clone(),
-            pairs,
-        ]
+        );
+        let (stock, chain, ratio) = (f(r.stock), f(r.chain), format!("{:.3}", r.ratio));
+        vec![w, metric, stock, chain, ratio, sums, pairs]
     };
     let table = |rows: &[Summary]| {
         let name = &rows[0].example;
@@ -273,9 +268,8 @@ fn tables(rows: &[Summary]) -> String {
         let table = markdown_table(header, "rlrrrll", rows.iter().map(row));
         format!("\n### {name}: {what}\n\n{table}")
     };
-    rows.chunk_by(|a, b| a.example == b.example)
-        .map(table)
-        .collect()
+    let examples = rows.chunk_by(|a, b| a.example == b.example);
+    examples.map(table).collect()
 }
 
 /// One panel an example present: its headline metric's median against the worker count.
@@ -309,29 +303,20 @@ fn stall_plot(path: &Path, rows: &[Summary]) -> Option<Result<(), String>> {
         ] {
             // The stall length of metrics `d{ms}{what}`.
             let length = |r: &Summary| {
-                r.metric
-                    .strip_prefix('d')?
-                    .strip_suffix(what)?
-                    .parse::<f64>()
-                    .ok()
+                let metric = r.metric.strip_prefix('d')?;
+                metric.strip_suffix(what)?.parse::<f64>().ok()
             };
             let mut series = BTreeMap::<String, Vec<(f64, f64)>>::new();
             for r in rows.iter().filter(|r| r.example == example) {
                 let Some(d) = length(r) else { continue };
                 for (medium, v) in [("stock", r.stock), ("chain", r.chain)] {
-                    series
-                        .entry(format!("{medium} w={}", r.workers))
-                        .or_default()
-                        .push((d, v));
+                    let line = series.entry(format!("{medium} w={}", r.workers));
+                    line.or_default().push((d, v));
                 }
             }
             let title = format!("{example} ({mode} progress): {axis}");
-            panels.push(Panel::new(
-                title,
-                "stall (ms)",
-                axis,
-                series.into_iter().collect(),
-            ));
+            let series = series.into_iter().collect();
+            panels.push(Panel::new(title, "stall (ms)", axis, series));
         }
     }
     panels.retain(|p| !p.series.is_empty());
