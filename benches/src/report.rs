@@ -16,6 +16,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::{KeyKind, MediumKind};
 
+/// The metric of the laggard's work, which targets 1 and 2 bound.
+const LAGGARD_FOLDED: &str = "laggard_updates_folded";
+
 /// The report's text, with `{name}` placeholders for its figures.
 const TEMPLATE: &str = include_str!("report.md");
 
@@ -354,7 +357,7 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
     let slack = 64.0;
     let excess = t.configs("laggard").filter_map(|at| {
         let get = |metric| t.get("chain", at, metric);
-        let (f, net) = (get("laggard_updates_folded")?, get("laggard_net_updates")?);
+        let (f, net) = (get(LAGGARD_FOLDED)?, get("laggard_net_updates")?);
         let At(_, n, c, key, _) = at;
         let what = format!("key {key}, f = {c}, N = {n}: {f} folded, net {net}");
         Some((f - 2.0 * net, what))
@@ -368,7 +371,7 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
     // 2. At f = 1, 1000 times fewer updates folded than MPSC: chain, MPSC and their ratio.
     let folded = |key, n| {
         let at = At("laggard", n, 1.0, key, None);
-        let get = |m| t.get(m, at, "laggard_updates_folded");
+        let get = |m| t.get(m, at, LAGGARD_FOLDED);
         let (c, m) = (get("chain")?, get("mpsc")?);
         Some((c, m, (m / c.max(1.0)).round()))
     };
@@ -377,11 +380,8 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
     let t2_line = t.keys.iter().map(|key| {
         let per_n = t.workers.iter().filter_map(|&n| {
             let (c, m, r) = folded(key, n)?;
-            let nothing = if c == 0.0 {
-                ", chain folded nothing"
-            } else {
-                ""
-            };
+            let nothing = (c == 0.0).then_some(", chain folded nothing");
+            let nothing = nothing.unwrap_or_default();
             let (c, m, r) = (num(c), num(m), num(r));
             Some(format!(" N={n}: chain {c} vs MPSC {m} ({r}x{nothing});"))
         });
@@ -392,11 +392,8 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
     let sends = t.sends("backlog");
     let backlog = iproduct!(&t.keys, &t.cancels, &t.workers, sends);
     let excess = backlog.filter_map(|(key, &c, &n, &s)| {
-        let x = t.get(
-            "chain",
-            At("backlog", n, c, key, Some(s)),
-            "backlog_live_nodes",
-        )?;
+        let at = At("backlog", n, c, key, Some(s));
+        let x = t.get("chain", at, "backlog_live_nodes")?;
         let what = format!("{x} at N = {n}, S = {s}, f = {c}, key {key}");
         Some((x - (n as f64 + 1.0), what))
     });
@@ -424,6 +421,7 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
     });
     let header = "key | N | send median chain / MPSC | send mean chain / MPSC | send p99 chain / MPSC | recv median chain / MPSC | round chain / MPSC";
     let t5_table = markdown_table(header, "", rows);
+    let t5_table = t5_table.lines().map(|l| format!("   {l}")).join("\n");
 
     // The analysis.
     let send_kb = t.keys.get(1).map_or(String::new(), |kb| {
@@ -431,29 +429,18 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
         let (r2, rmax, maxn) = (r(2), r(t.maxn), t.maxn);
         format!("; with the allocating key {kb}: {r2} at N = 2 and {rmax} at N = {maxn}")
     });
-    let lag = |m| {
-        num(median(t.across_n(
-            m,
-            "laggard",
-            1.0,
-            &t.k0,
-            "laggard_updates_folded",
-        )))
-    };
-    let capped = t.workers.iter().filter_map(|&n| {
-        t.max_sends(
-            "chain",
-            At("laggard", n, 0.0, &t.k0, None),
-            "laggard_updates_folded",
-        )
-    });
+    let lag = |m| num(median(t.across_n(m, "laggard", 1.0, &t.k0, LAGGARD_FOLDED)));
+    let capped = t
+        .workers
+        .iter()
+        .filter_map(|&n| t.max_sends("chain", At("laggard", n, 0.0, &t.k0, None), LAGGARD_FOLDED));
     BTreeMap::from([
         ("failures", failures),
         ("oversubscribed", oversubscribed),
         ("slack", slack.to_string()),
         (
             "lag_sends",
-            t.sends("laggard").last().unwrap_or(&0).to_string(),
+            t.sends("laggard").iter().max().unwrap_or(&0).to_string(),
         ),
         ("t1_met", t1_met),
         ("t1_count", t1_count),
@@ -464,10 +451,7 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
         ("t3_met", met(closest.as_ref().map_or(true, |c| c.0 <= 0.0))),
         ("t3_closest", closest.map_or(String::new(), |c| c.1)),
         ("t4_line", t4_line.collect()),
-        (
-            "t5_table",
-            t5_table.lines().map(|l| format!("   {l}")).join("\n"),
-        ),
+        ("t5_table", t5_table),
         ("send_kb", send_kb),
         ("lag_mpsc", lag("mpsc")),
         ("lag_chain", lag("chain")),
@@ -502,7 +486,7 @@ mod tests {
             cancel: 1.0,
             key: "u64".into(),
             sends,
-            metric: "laggard_updates_folded".into(),
+            metric: LAGGARD_FOLDED.into(),
             value,
         };
         let rows = [
@@ -511,7 +495,7 @@ mod tests {
             (("chain", 100), 0.0),
         ];
         let t = Table::new(&rows.map(|((m, s), v)| row(m, s, v)));
-        let get = |m, n, s| t.get(m, At("laggard", n, 1.0, "u64", s), "laggard_updates_folded");
+        let get = |m, n, s| t.get(m, At("laggard", n, 1.0, "u64", s), LAGGARD_FOLDED);
         assert_eq!(get("mpsc", 2, None), Some(4000.0));
         assert_eq!(get("mpsc", 2, Some(100)), Some(400.0));
         assert_eq!(get("chain", 4, None), None);
