@@ -85,7 +85,7 @@ impl Meta {
 
 /// A figure as the sweep's tables write it; `-` when missing.
 fn num(v: impl Into<Option<f64>>) -> String {
-    Figures::COMPACT.format(v)
+    Figures::Compact.format(v)
 }
 
 /// A ratio as the report writes it: `1.23x`, or `-`.

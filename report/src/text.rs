@@ -20,42 +20,28 @@ pub fn median(mut values: Vec<f64>) -> Option<f64> {
 
 /// How a report writes its figures: decimals chosen by magnitude.
 #[derive(Clone, Copy, Debug)]
-pub struct Figures {
-    /// Whole numbers are written without decimals, whatever their magnitude.
-    pub exact_integers: bool,
-    /// `(threshold, decimals)`, largest threshold first: the first threshold that `|v|`
-    /// reaches gives the decimals; below the last, three.
-    pub steps: &'static [(f64, usize)],
+pub enum Figures {
+    /// The sweep's: integers exact, `1234`, `12.35`, `0.123`.
+    Compact,
+    /// The comparison's: `1234`, `123.4`, `1.234`.
+    Aligned,
 }
 
 impl Figures {
-    /// The sweep's: integers exact, `1234`, `12.35`, `0.123`.
-    pub const COMPACT: Figures = Figures {
-        exact_integers: true,
-        steps: &[(100.0, 0), (1.0, 2)],
-    };
-    /// The comparison's: `1234`, `123.4`, `1.234`.
-    pub const ALIGNED: Figures = Figures {
-        exact_integers: false,
-        steps: &[(1000.0, 0), (10.0, 1)],
-    };
-
     /// `v` written in this style; `-` for a missing figure (NaN or `None`).
-    pub fn format(&self, v: impl Into<Option<f64>>) -> String {
-        match v.into().filter(|v| !v.is_nan()) {
-            None => "-".into(),
-            Some(v) if self.exact_integers && v == v.trunc() && v.abs() < 1e15 => {
-                format!("{}", v as i64)
-            }
-            Some(v) => {
-                let step = self
-                    .steps
-                    .iter()
-                    .find(|(threshold, _)| v.abs() >= *threshold);
-                let places = step.map_or(3, |s| s.1);
-                format!("{v:.places$}")
-            }
-        }
+    pub fn format(self, v: impl Into<Option<f64>>) -> String {
+        let Some(v) = v.into().filter(|v| !v.is_nan()) else {
+            return "-".into();
+        };
+        let places = match (self, v.abs()) {
+            (Figures::Compact, a) if v == v.trunc() && a < 1e15 => return format!("{}", v as i64),
+            (Figures::Compact, a) if a >= 100.0 => 0,
+            (Figures::Compact, a) if a >= 1.0 => 2,
+            (Figures::Aligned, a) if a >= 1000.0 => 0,
+            (Figures::Aligned, a) if a >= 10.0 => 1,
+            _ => 3,
+        };
+        format!("{v:.places$}")
     }
 }
 

@@ -101,14 +101,14 @@ fn medians_and_figures() {
         assert_eq!(median(values), expected);
     }
     let figures = [
-        (Figures::COMPACT, Some(4.0), "4"),
-        (Figures::COMPACT, Some(87.034), "87.03"),
-        (Figures::COMPACT, Some(0.1234), "0.123"),
-        (Figures::COMPACT, None, "-"),
-        (Figures::ALIGNED, Some(4.0), "4.000"),
-        (Figures::ALIGNED, Some(123.44), "123.4"),
-        (Figures::ALIGNED, Some(1234.4), "1234"),
-        (Figures::ALIGNED, Some(f64::NAN), "-"),
+        (Figures::Compact, Some(4.0), "4"),
+        (Figures::Compact, Some(87.034), "87.03"),
+        (Figures::Compact, Some(0.1234), "0.123"),
+        (Figures::Compact, None, "-"),
+        (Figures::Aligned, Some(4.0), "4.000"),
+        (Figures::Aligned, Some(123.44), "123.4"),
+        (Figures::Aligned, Some(1234.4), "1234"),
+        (Figures::Aligned, Some(f64::NAN), "-"),
     ];
     for (style, v, expected) in figures {
         assert_eq!(style.format(v), expected, "{v:?}");
@@ -117,7 +117,7 @@ fn medians_and_figures() {
 
 #[test]
 fn tables_and_templates() {
-    let rows = [vec!["chain".into(), Figures::COMPACT.format(1.5)]];
+    let rows = [vec!["chain".into(), Figures::Compact.format(1.5)]];
     let table = markdown_table("medium | value", "lr", rows);
     assert_eq!(table, "| medium | value |\n|---|---:|\n| chain | 1.50 |\n");
     let v = |name: &str| (name == "n").then(|| "2".to_string());

@@ -253,7 +253,7 @@ fn tables(rows: &[Summary]) -> String {
             true => format!("{} of {} clean", r.pairs_used, r.pairs_run),
             false => format!("all {} (none clean)", r.pairs_run),
         };
-        let f = |v| Figures::ALIGNED.format(v);
+        let f = |v| Figures::Aligned.format(v);
         let (w, metric, sums) = (
             r.workers.to_string(),
             format!("{}{better}", r.metric),
