@@ -163,16 +163,15 @@ fn summarize(raw: &Path, cli: &Cli) -> Result<(Vec<Summary>, Meta), String> {
     let rank = |names: &[&str], name| names.iter().position(|n| *n == name).unwrap_or_default();
     // Values by repetition, stock and chain, by (example, workers, metric); the repetitions
     // of each example and worker count.
-    let (mut series, mut reps) = (BTreeMap::<_, [Reps; 2]>::new(), BTreeMap::new());
+    let mut series = BTreeMap::<_, [Reps; 2]>::new();
+    let mut reps = BTreeMap::<_, BTreeSet<_>>::new();
     for (i, r) in measured {
         let Some(mode) = ["stock", "chain"].iter().position(|m| *m == r.mode) else {
             return Err(format!("row {}: unknown mode {:?}", i + 2, r.mode));
         };
         let at = (rank(&order, &r.example), r.workers, rank(&metrics, &r.key));
         series.entry(at).or_default()[mode].insert(r.rep, number(i, r)?);
-        reps.entry((at.0, at.1))
-            .or_insert_with(BTreeSet::new)
-            .insert(r.rep);
+        reps.entry((at.0, at.1)).or_default().insert(r.rep);
     }
     let row = |(&(ex, w, m), [stock, chain]): (&(usize, usize, usize), &[Reps; 2])| {
         let all = &reps[&(ex, w)];
@@ -230,10 +229,8 @@ fn summarize(raw: &Path, cli: &Cli) -> Result<(Vec<Summary>, Meta), String> {
         busy_max: busy.into_iter().reduce(f64::max),
         mismatches: mismatches.join("; "),
     };
-    let (rows, csv) = (
-        series.iter().map(row).collect_vec(),
-        cli.markdown.with_extension("csv"),
-    );
+    let rows = series.iter().map(row).collect_vec();
+    let csv = cli.markdown.with_extension("csv");
     write_rows(&csv, &rows)?;
     write_rows(&meta_path(&csv), &[&meta])?;
     Ok((rows, meta))
