@@ -49,11 +49,11 @@ fn located(path: &Path, header: &StringRecord, e: csv::Error) -> String {
 pub fn read_with_meta<T: DeserializeOwned, M: DeserializeOwned>(
     csv: &Path,
 ) -> Result<(Vec<T>, M), String> {
-    let rows = read_rows(csv)?;
-    let meta = read_rows(&meta_path(csv))?.pop();
+    let (rows, meta_csv) = (read_rows(csv)?, meta_path(csv));
+    let meta = read_rows(&meta_csv)?.pop();
     Ok((
         rows,
-        meta.ok_or_else(|| format!("{}: no row", meta_path(csv).display()))?,
+        meta.ok_or_else(|| format!("{}: no row", meta_csv.display()))?,
     ))
 }
 
