@@ -98,20 +98,18 @@ fn times(r: Option<f64>) -> String {
 #[derive(Clone, Copy, Debug)]
 struct At<'a>(&'a str, usize, f64, &'a str, Option<usize>);
 
-/// The rows by configuration, and the workers, cancellation fractions, keys and media they
-/// hold, in report order.
+/// The rows by configuration; the workers, cancellation fractions, keys (in [`KeyKind`] order)
+/// and media (in [`MediumKind::ALL`] order) they hold; and the largest f, the first key and the
+/// largest N, where the text quotes single figures.
 struct Table {
     /// Values by sends, by medium, configuration and metric ([`Table::id`]).
     values: HashMap<String, BTreeMap<usize, f64>>,
     /// Sends measured, by scenario, in increasing order.
     sends: HashMap<String, Vec<usize>>,
-    /// Workers, cancellation fractions and keys (in [`KeyKind`] order) present.
     workers: Vec<usize>,
     cancels: Vec<f64>,
     keys: Vec<String>,
-    /// Media present, in [`MediumKind::ALL`] order.
     media: Vec<String>,
-    /// The largest f, the first key and the largest N: where the text quotes single figures.
     top: f64,
     k0: String,
     maxn: usize,
@@ -123,29 +121,26 @@ impl Table {
         let mut values = HashMap::<_, BTreeMap<_, _>>::new();
         for r in rows {
             let at = At(&r.scenario, r.workers, r.cancel, &r.key, None);
-            let by_sends = values
-                .entry(Table::id(&r.medium, at, &r.metric))
-                .or_default();
-            by_sends.entry(r.sends).or_insert(r.value);
+            let by_sends = values.entry(Table::id(&r.medium, at, &r.metric));
+            by_sends.or_default().entry(r.sends).or_insert(r.value);
         }
         let sends = rows.iter().map(|r| (r.scenario.clone(), r.sends));
         let rank = |k: &str| KeyKind::parse(k).map_or(usize::MAX, |k| k as usize);
         let keys = rows.iter().map(|r| r.key.clone()).unique();
         let keys = keys.sorted_by_key(|k| (rank(k), k.clone())).collect_vec();
-        let workers = rows.iter().map(|r| r.workers).sorted().dedup();
-        let workers = workers.collect_vec();
+        let workers = rows.iter().map(|r| r.workers).sorted();
+        let workers = workers.dedup().collect_vec();
         let cancels = rows.iter().map(|r| r.cancel).sorted_by(f64::total_cmp);
         let cancels = cancels.dedup().collect_vec();
         let media = MediumKind::ALL.iter().map(|m| m.name().to_string());
+        let media = media.filter(|m| rows.iter().any(|r| &r.medium == m));
         Table {
             values,
             sends: sends.sorted().dedup().into_group_map(),
             top: cancels.last().copied().unwrap_or(1.0),
             k0: keys.first().map_or("u64", |k| k).into(),
             maxn: workers.last().copied().unwrap_or(1),
-            media: media
-                .filter(|m| rows.iter().any(|r| &r.medium == m))
-                .collect(),
+            media: media.collect(),
             workers,
             cancels,
             keys,
@@ -157,22 +152,17 @@ impl Table {
         format!("{m} {sc} {n} {} {key} {metric}", (c * 1000.0).round())
     }
 
-    /// A medium's values of a metric at a configuration, by sends.
-    fn by_sends(&self, m: &str, at: At, metric: &str) -> Option<&BTreeMap<usize, f64>> {
-        self.values.get(&Table::id(m, at, metric))
+    /// A medium's metric at a configuration, if measured: (sends, value) at the sends `at`
+    /// names, or else at the largest sends measured for it.
+    fn at(&self, m: &str, at: At, metric: &str) -> Option<(usize, f64)> {
+        let by_sends = self.values.get(&Table::id(m, at, metric))?;
+        let s = at.4.or(by_sends.keys().last().copied())?;
+        Some((s, *by_sends.get(&s)?))
     }
 
-    /// The largest sends measured for a medium's metric at a configuration.
-    fn max_sends(&self, m: &str, at: At, metric: &str) -> Option<usize> {
-        self.by_sends(m, at, metric)?.keys().last().copied()
-    }
-
-    /// One value, if measured, at the sends `at` names or else the largest measured for it.
+    /// The value of [`Table::at`].
     fn get(&self, m: &str, at: At, metric: &str) -> Option<f64> {
-        let by_sends = self.by_sends(m, at, metric)?;
-        by_sends
-            .get(&at.4.or(by_sends.keys().last().copied())?)
-            .copied()
+        Some(self.at(m, at, metric)?.1)
     }
 
     /// Chain / MPSC of one metric at a configuration.
@@ -194,10 +184,8 @@ impl Table {
     /// A medium's metric at each N, where measured (scenario `sc`, f = `c`, key `k`).
     fn across_n(&self, m: &str, sc: &str, c: f64, k: &str, metric: &str) -> Vec<f64> {
         let at = |n| At(sc, n, c, k, None);
-        self.workers
-            .iter()
-            .filter_map(|&n| self.get(m, at(n), metric))
-            .collect()
+        let all = self.workers.iter().map(|&n| self.get(m, at(n), metric));
+        all.flatten().collect()
     }
 }
 
@@ -225,7 +213,7 @@ fn table<'a>(
 fn metric_table(t: &Table, sc: &str, metric: &str) -> String {
     let present = |at: &At| t.media.iter().any(|m| t.get(m, *at, metric).is_some());
     let rows = t.configs(sc).filter(present);
-    let rows = rows.map(|at| (at, t.max_sends("mpsc", at, metric)));
+    let rows = rows.map(|at| (at, t.at("mpsc", at, metric).map(|p| p.0)));
     table(t, rows, &[("", metric)], |m, at, metric| {
         let (v, base) = (t.get(m, at, metric), t.get("mpsc", at, metric));
         let ratio = match (v, base) {
@@ -238,40 +226,39 @@ fn metric_table(t: &Table, sc: &str, metric: &str) -> String {
     })
 }
 
+/// Every configuration of the backlog scenario at every S measured.
+fn backlog(t: &Table) -> impl Iterator<Item = At<'_>> {
+    let all = iproduct!(t.configs("backlog"), t.sends("backlog"));
+    all.map(|(at, &s)| At { 4: Some(s), ..at })
+}
+
 /// The table of backlog nodes and bytes across S, if more than one S was measured.
 fn backlog_across(t: &Table) -> String {
-    let sends = t.sends("backlog");
-    if sends.len() < 2 {
-        return String::new();
-    }
-    let rows = iproduct!(&t.keys, &t.cancels, &t.workers, sends);
-    let rows = rows.map(|(k, &c, &n, &s)| (At("backlog", n, c, k, Some(s)), Some(s)));
-    let rows = rows.filter(|&(at, _)| t.get("mpsc", at, "backlog_live_nodes").is_some());
+    let nodes = |at: &At| t.get("mpsc", *at, "backlog_live_nodes").is_some();
+    let rows = backlog(t).filter(nodes).map(|at| (at, at.4));
     let cells = [
         (" nodes", "backlog_live_nodes"),
         (" bytes", "backlog_live_bytes"),
     ];
     let table = table(t, rows, &cells, |m, at, metric| num(t.get(m, at, metric)));
-    format!("### Backlog across S (`backlog_live_nodes` / `backlog_live_bytes`)\n\n{table}")
+    let title = "### Backlog across S (`backlog_live_nodes` / `backlog_live_bytes`)";
+    (t.sends("backlog").len() > 1)
+        .then(|| format!("{title}\n\n{table}"))
+        .unwrap_or_default()
 }
 
 /// Draws the report's [`PLOTS`] into `dir/plots`; returns the markdown that shows them.
 fn plots(t: &Table, dir: &Path) -> Result<String, String> {
     let pdir = dir.join("plots");
     std::fs::create_dir_all(&pdir).map_err(|e| format!("{}: {e}", pdir.display()))?;
-    let n = match t.workers.contains(&2) {
-        true => 2,
-        false => t.workers.first().copied().unwrap_or(2),
-    };
+    let two = t.workers.iter().find(|&&n| n == 2);
+    let n = *two.or(t.workers.first()).unwrap_or(&2);
     let mut md = String::new();
     let mut plot = |spec: &str, c: f64, k: &str| {
-        let var = |name: &str| match name {
-            "c" => Some(c.to_string()),
-            "k" => Some(k.to_string()),
-            "n" => Some(n.to_string()),
-            _ => None,
-        };
-        let spec = fill(spec, var)?;
+        let vars = [("c", c.to_string()), ("k", k.into()), ("n", n.to_string())];
+        let spec = fill(spec, |name| {
+            Some(vars.iter().find(|v| v.0 == name)?.1.clone())
+        })?;
         let fields = spec.split(" | ").collect_array();
         let [file, title, caption, x, y, sc, metric] = fields.expect("seven fields a plot");
         let point = |m: &str, x: usize| match sc {
@@ -293,15 +280,14 @@ fn plots(t: &Table, dir: &Path) -> Result<String, String> {
         svg_panels(&pdir.join(file), (760, 440), None, &[panel])
     };
     let specs = PLOTS.lines().collect_vec();
-    for k in &t.keys {
-        specs[..2]
-            .iter()
-            .try_for_each(|spec| plot(spec, t.top, k))?;
+    for (k, spec) in iproduct!(&t.keys, &specs[..2]) {
+        plot(spec, t.top, k)?;
     }
-    for spec in &specs[2..] {
-        if spec.starts_with("backlog") && t.sends("backlog").len() < 2 {
-            continue;
-        }
+    let backlog = t.sends("backlog").len() > 1;
+    for spec in specs[2..]
+        .iter()
+        .filter(|s| backlog || s.starts_with("laggard"))
+    {
         t.cancels.iter().try_for_each(|&c| plot(spec, c, &t.k0))?;
     }
     Ok(md)
@@ -333,6 +319,11 @@ fn value(t: &Table, named: &BTreeMap<&str, String>, name: &str) -> Option<String
     })
 }
 
+/// The first of the largest excesses over a bound, with where it is; `None` if there are none.
+fn largest(excess: impl Iterator<Item = (f64, String)>) -> Option<(f64, String)> {
+    excess.min_by(|a, b| b.0.total_cmp(&a.0))
+}
+
 /// The named values of the template's placeholders: the run, and the targets' checks.
 fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
     let failures = meta.failures.lines().map(|f| format!("- `{f}`\n"));
@@ -347,31 +338,24 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
         false => String::new(),
     };
     let met = |ok: bool| if ok { "**met**" } else { "**missed**" }.to_string();
-    // The first of the largest excesses over a bound, with its description.
-    let largest = |excess: Vec<(f64, String)>| {
-        let larger = |w: (f64, String), x: (f64, String)| if x.0 > w.0 { x } else { w };
-        excess.into_iter().reduce(larger)
-    };
 
     // 1. The laggard folds at most twice its net change, plus a slack.
     let slack = 64.0;
-    let excess = t.configs("laggard").filter_map(|at| {
+    let t1 = t.configs("laggard").filter_map(|at| {
         let get = |metric| t.get("chain", at, metric);
         let (f, net) = (get(LAGGARD_FOLDED)?, get("laggard_net_updates")?);
-        let At(_, n, c, key, _) = at;
+        let (key, c, n) = (at.3, at.2, at.1);
         let what = format!("key {key}, f = {c}, N = {n}: {f} folded, net {net}");
         Some((f - 2.0 * net, what))
     });
-    let excess = excess.collect_vec();
-    let t1_count = excess.len().to_string();
-    let worst = largest(excess);
-    let t1_met = met(worst.as_ref().map_or(true, |w| w.0 <= slack));
-    let t1_worst = worst.map_or("-".into(), |w| format!("{:.0} ({})", w.0, w.1));
+    let t1 = t1.collect_vec();
+    let t1_worst = largest(t1.iter().cloned());
+    let t1_met = met(t1_worst.as_ref().map_or(true, |w| w.0 <= slack));
+    let t1_worst = t1_worst.map_or("-".into(), |w| format!("{:.0} ({})", w.0, w.1));
 
     // 2. At f = 1, 1000 times fewer updates folded than MPSC: chain, MPSC and their ratio.
     let folded = |key, n| {
-        let at = At("laggard", n, 1.0, key, None);
-        let get = |m| t.get(m, at, LAGGARD_FOLDED);
+        let get = |m| t.get(m, At("laggard", n, 1.0, key, None), LAGGARD_FOLDED);
         let (c, m) = (get("chain")?, get("mpsc")?);
         Some((c, m, (m / c.max(1.0)).round()))
     };
@@ -380,8 +364,7 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
     let t2_line = t.keys.iter().map(|key| {
         let per_n = t.workers.iter().filter_map(|&n| {
             let (c, m, r) = folded(key, n)?;
-            let nothing = (c == 0.0).then_some(", chain folded nothing");
-            let nothing = nothing.unwrap_or_default();
+            let nothing = ["", ", chain folded nothing"][(c == 0.0) as usize];
             let (c, m, r) = (num(c), num(m), num(r));
             Some(format!(" N={n}: chain {c} vs MPSC {m} ({r}x{nothing});"))
         });
@@ -389,15 +372,12 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
     });
 
     // 3. Backlog live nodes at most readers + 1: the chain keeps at most R + 1 atoms.
-    let sends = t.sends("backlog");
-    let backlog = iproduct!(&t.keys, &t.cancels, &t.workers, sends);
-    let excess = backlog.filter_map(|(key, &c, &n, &s)| {
-        let at = At("backlog", n, c, key, Some(s));
+    let t3 = largest(backlog(t).filter_map(|at| {
         let x = t.get("chain", at, "backlog_live_nodes")?;
+        let (n, s, c, key) = (at.1, at.4?, at.2, at.3);
         let what = format!("{x} at N = {n}, S = {s}, f = {c}, key {key}");
         Some((x - (n as f64 + 1.0), what))
-    });
-    let closest = largest(excess.collect());
+    }));
 
     // 4. Allocations per in-place send, the most over N.
     let t4_line = t.keys.iter().map(|k| {
@@ -413,11 +393,8 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
             let (c, m) = (num(t.get("chain", at, x)), num(t.get("mpsc", at, x)));
             format!("{} ({c} / {m})", times(t.ratio(at, x)))
         };
-        let config = [at.3.to_string(), at.1.to_string()];
-        config
-            .into_iter()
-            .chain(metrics.split(' ').map(cell))
-            .collect()
+        let config = [at.3.to_string(), at.1.to_string()].into_iter();
+        config.chain(metrics.split(' ').map(cell)).collect()
     });
     let header = "key | N | send median chain / MPSC | send mean chain / MPSC | send p99 chain / MPSC | recv median chain / MPSC | round chain / MPSC";
     let t5_table = markdown_table(header, "", rows);
@@ -430,26 +407,24 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
         format!("; with the allocating key {kb}: {r2} at N = 2 and {rmax} at N = {maxn}")
     });
     let lag = |m| num(median(t.across_n(m, "laggard", 1.0, &t.k0, LAGGARD_FOLDED)));
-    let capped = t
-        .workers
-        .iter()
-        .filter_map(|&n| t.max_sends("chain", At("laggard", n, 0.0, &t.k0, None), LAGGARD_FOLDED));
+    let capped = t.workers.iter().filter_map(|&n| {
+        let at = At("laggard", n, 0.0, &t.k0, None);
+        Some(t.at("chain", at, LAGGARD_FOLDED)?.0)
+    });
+    let lag_sends = t.sends("laggard").last().copied().unwrap_or(0);
     BTreeMap::from([
         ("failures", failures),
         ("oversubscribed", oversubscribed),
         ("slack", slack.to_string()),
-        (
-            "lag_sends",
-            t.sends("laggard").iter().max().unwrap_or(&0).to_string(),
-        ),
+        ("lag_sends", lag_sends.to_string()),
         ("t1_met", t1_met),
-        ("t1_count", t1_count),
+        ("t1_count", t1.len().to_string()),
         ("t1_worst", t1_worst),
         ("t2_met", t2_met),
         ("t2_line", t2_line.collect()),
-        ("t3_sends", format!("{sends:?}")),
-        ("t3_met", met(closest.as_ref().map_or(true, |c| c.0 <= 0.0))),
-        ("t3_closest", closest.map_or(String::new(), |c| c.1)),
+        ("t3_sends", format!("{:?}", t.sends("backlog"))),
+        ("t3_met", met(t3.as_ref().map_or(true, |c| c.0 <= 0.0))),
+        ("t3_closest", t3.map_or(String::new(), |c| c.1)),
         ("t4_line", t4_line.collect()),
         ("t5_table", t5_table),
         ("send_kb", send_kb),
