@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use itertools::{iproduct, Itertools};
-use report::{fill, markdown_table, median, svg_panels, write_keeping_notes, Figures, Panel};
+use report::{fill, markdown_table, median, svg_panels, write_keeping_notes, Figures};
 use serde::{Deserialize, Serialize};
 
 use crate::{KeyKind, MediumKind};
@@ -276,7 +276,7 @@ fn plots(t: &Table, dir: &Path) -> Result<String, String> {
             (m.clone(), points.collect())
         });
         md += &format!("![{caption}](plots/{file})\n\n*{caption}*\n\n");
-        let panel = Panel::new(title.into(), x, y, series.collect());
+        let panel = (title.into(), x.into(), y.into(), series.collect());
         svg_panels(&pdir.join(file), (760, 440), None, &[panel])
     };
     let specs = PLOTS.lines().collect_vec();

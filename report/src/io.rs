@@ -10,12 +10,9 @@ use serde::{de::DeserializeOwned, Serialize};
 /// A row with too few or too many fields, or a field that does not parse as its column's
 /// type, is an error `PATH:LINE: column N (NAME): WHAT` for the first such row.
 pub fn read_rows<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, String> {
-    let mut header = StringRecord::new();
-    let mut reader = csv::Reader::from_path(path).map_err(|e| located(path, &header, e))?;
-    header = reader
-        .headers()
-        .map_err(|e| located(path, &header, e))?
-        .clone();
+    let at = |e| located(path, &StringRecord::new(), e);
+    let mut reader = csv::Reader::from_path(path).map_err(at)?;
+    let header = reader.headers().map_err(at)?.clone();
     let row = |row: Result<T, csv::Error>| row.map_err(|e| located(path, &header, e));
     reader.deserialize().map(row).collect()
 }
@@ -50,11 +47,8 @@ pub fn read_with_meta<T: DeserializeOwned, M: DeserializeOwned>(
     csv: &Path,
 ) -> Result<(Vec<T>, M), String> {
     let (rows, meta_csv) = (read_rows(csv)?, meta_path(csv));
-    let meta = read_rows(&meta_csv)?.pop();
-    Ok((
-        rows,
-        meta.ok_or_else(|| format!("{}: no row", meta_csv.display()))?,
-    ))
+    let no_row = || format!("{}: no row", meta_csv.display());
+    Ok((rows, read_rows(&meta_csv)?.pop().ok_or_else(no_row)?))
 }
 
 /// Writes `rows` as CSV to `path` (creating its folder): a header from the field names, then

@@ -9,31 +9,9 @@ use plotters::prelude::*;
 /// A named line: its points `(x, y)`, x and y positive (both axes are logarithmic).
 pub type Series = (String, Vec<(f64, f64)>);
 
-/// One chart: a caption, axis titles and its lines.
-#[derive(Clone, Debug, Default)]
-pub struct Panel {
-    /// Caption above the chart.
-    pub title: String,
-    /// Title of the x axis.
-    pub x_label: String,
-    /// Title of the y axis.
-    pub y_label: String,
-    /// The lines, each coloured by its name.
-    pub series: Vec<Series>,
-}
-
-impl Panel {
-    /// A panel titled `title`, with axis titles `x` and `y`, drawing `series`.
-    pub fn new(title: String, x: &str, y: &str, series: Vec<Series>) -> Panel {
-        let (x_label, y_label) = (x.to_string(), y.to_string());
-        Panel {
-            title,
-            x_label,
-            y_label,
-            series,
-        }
-    }
-}
+/// One chart: its caption, the titles of its x and y axes, and its lines (each coloured by
+/// its name).
+pub type Panel = (String, String, String, Vec<Series>);
 
 /// Line colour of a medium (the first word of a series' name), the same in every plot (MPSC
 /// and stock timely share blue).
@@ -57,7 +35,7 @@ pub fn svg_panels(
     title: Option<&str>,
     panels: &[Panel],
 ) -> Result<(), String> {
-    let blank = |p: &Panel| p.series.iter().all(|s| s.1.is_empty());
+    let blank = |p: &Panel| p.3.iter().all(|s| s.1.is_empty());
     if panels.iter().all(blank) {
         return Err(format!("{}: nothing to plot", path.display()));
     }
@@ -86,7 +64,8 @@ type DrawError = DrawingAreaErrorKind<std::io::Error>;
 /// series whose name has more words than its medium is drawn lighter for each series of the
 /// same medium before it.
 fn draw(area: &DrawingArea<SVGBackend<'_>, Shift>, panel: &Panel) -> Result<(), DrawError> {
-    let points = || panel.series.iter().flat_map(|s| s.1.iter().copied());
+    let (title, x_label, y_label, series) = panel;
+    let points = || series.iter().flat_map(|s| s.1.iter().copied());
     let range = |v: fn((f64, f64)) -> f64| {
         points()
             .map(v)
@@ -98,7 +77,7 @@ fn draw(area: &DrawingArea<SVGBackend<'_>, Shift>, panel: &Panel) -> Result<(), 
     };
     let (y0, y1) = ((y0 / 2.0).max(1e-3), y1 * 2.0);
     let mut chart = ChartBuilder::on(area)
-        .caption(&panel.title, ("sans-serif", 16))
+        .caption(title, ("sans-serif", 16))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(70)
@@ -107,8 +86,8 @@ fn draw(area: &DrawingArea<SVGBackend<'_>, Shift>, panel: &Panel) -> Result<(), 
         .configure_mesh()
         .disable_x_mesh()
         .light_line_style(WHITE)
-        .x_desc(panel.x_label.as_str())
-        .y_desc(panel.y_label.as_str())
+        .x_desc(x_label)
+        .y_desc(y_label)
         .x_labels(0)
         .y_label_formatter(&|v| match *v {
             v if v >= 1e5 => format!("{v:.0e}"),
@@ -122,9 +101,9 @@ fn draw(area: &DrawingArea<SVGBackend<'_>, Shift>, panel: &Panel) -> Result<(), 
         let grid = vec![(x.log2(), y0), (x.log2(), y1)];
         chart.draw_series([PathElement::new(grid, BLACK.mix(0.15))])?;
     }
-    for (i, (name, points)) in panel.series.iter().enumerate() {
+    for (i, (name, points)) in series.iter().enumerate() {
         let medium = |s: &Series| s.0.split(' ').next() == name.split(' ').next();
-        let shade = panel.series[..i].iter().filter(|s| medium(s)).count() as f64;
+        let shade = series[..i].iter().filter(|s| medium(s)).count() as f64;
         let RGBColor(r, g, b) = colour(name);
         let light = |x: u8| (x as f64 + (255.0 - x as f64) * (1.0 - 0.6f64.powf(shade))) as u8;
         let c = RGBColor(light(r), light(g), light(b));

@@ -68,12 +68,8 @@ fn rows_round_trip() {
 #[test]
 fn svg_plot_has_text_without_fonts() {
     let path = temp("p.svg");
-    let panel = |title: &str| Panel {
-        title: title.into(),
-        x_label: "x".into(),
-        y_label: "y".into(),
-        series: vec![("chain".into(), vec![(1.0, 10.0), (2.0, 100.0)])],
-    };
+    let series = vec![("chain".into(), vec![(1.0, 10.0), (2.0, 100.0)])];
+    let panel = |title: &str| (title.into(), "x".into(), "y".into(), series.clone());
     svg_panels(
         &path,
         (760, 440),

@@ -16,7 +16,7 @@ use clap::Parser;
 use examples::fail;
 use itertools::Itertools;
 use report::{fill, markdown_table, median, meta_path, read_rows, read_with_meta, svg_panels};
-use report::{write_keeping_notes, write_rows, Figures, Panel};
+use report::{write_keeping_notes, write_rows, Figures};
 use serde::{Deserialize, Serialize};
 
 /// Summarize a stock-vs-chain comparison.
@@ -24,23 +24,18 @@ use serde::{Deserialize, Serialize};
 #[command(name = "compare-report")]
 struct Cli {
     /// The raw measurements (CSV, one row a reported value).
-    #[arg(
-        long,
-        required_unless_present = "from_csv",
-        conflicts_with = "from_csv"
-    )]
+    #[arg(long, required_unless_present = "from_csv")]
     raw: Option<PathBuf>,
     /// Rebuild the report from this summary CSV (and the run description beside it).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "raw")]
     from_csv: Option<PathBuf>,
-    /// Where to write the markdown report (text after its notes marker is kept) and, from
-    /// `--raw`, the summary (the same path with `.csv`).
+    /// The markdown report (notes after its marker kept); from `--raw`, the summary beside it.
     #[arg(long)]
     markdown: PathBuf,
-    /// Where to write the SVG plot.
+    /// The SVG plot.
     #[arg(long)]
     svg: PathBuf,
-    /// A description of the machine the runs were made on.
+    /// The machine the runs were made on.
     #[arg(long, default_value = "unknown machine")]
     machine: String,
     /// The command that produced the measurements.
@@ -52,9 +47,7 @@ struct Cli {
     /// The commit the binaries were built from.
     #[arg(long, default_value = "")]
     commit: String,
-    /// A pair of runs is clean when other processes used at most this percentage of the
-    /// machine's CPU time during each of its runs; medians and ratios use clean pairs only,
-    /// where an example and worker count has any.
+    /// Most CPU % other processes may use in each run of a clean pair (medians use clean pairs).
     #[arg(long, default_value_t = 10.0)]
     clean: f64,
     /// The worker count whose barrier ratio the last line reports.
@@ -282,7 +275,8 @@ fn plot(path: &Path, rows: &[Summary], meta: &Meta) -> Result<(), String> {
             ("stock".into(), line(|r| r.stock)),
             ("chain".into(), line(|r| r.chain)),
         ];
-        Panel::new(format!("{name}: {what}"), "workers", axis, series)
+        let title = format!("{name}: {what}");
+        (title, "workers".into(), axis.into(), series)
     });
     let machine = meta.machine.split(';').next().unwrap_or_default();
     let title = format!("stock timely (blue) vs chain (red): medians (log scale), {machine}");
@@ -312,11 +306,11 @@ fn stall_plot(path: &Path, rows: &[Summary]) -> Option<Result<(), String>> {
                 }
             }
             let title = format!("{example} ({mode} progress): {axis}");
-            let series = series.into_iter().collect();
-            panels.push(Panel::new(title, "stall (ms)", axis, series));
+            let series = series.into_iter().collect_vec();
+            panels.push((title, "stall (ms)".into(), axis.into(), series));
         }
     }
-    panels.retain(|p| !p.series.is_empty());
+    panels.retain(|p| !p.3.is_empty());
     (!panels.is_empty()).then(|| svg_panels(path, (1200, 430), None, &panels))
 }
 
