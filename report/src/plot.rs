@@ -66,13 +66,9 @@ type DrawError = DrawingAreaErrorKind<std::io::Error>;
 fn draw(area: &DrawingArea<SVGBackend<'_>, Shift>, panel: &Panel) -> Result<(), DrawError> {
     let (title, x_label, y_label, series) = panel;
     let points = || series.iter().flat_map(|s| s.1.iter().copied());
-    let range = |v: fn((f64, f64)) -> f64| {
-        points()
-            .map(v)
-            .reduce(f64::min)
-            .zip(points().map(v).reduce(f64::max))
-    };
-    let (Some((x0, x1)), Some((y0, y1))) = (range(|p| p.0), range(|p| p.1)) else {
+    let range = |v: fn((f64, f64)) -> f64| points().map(v).minmax_by(f64::total_cmp);
+    let (x, y) = (range(|p| p.0).into_option(), range(|p| p.1).into_option());
+    let (Some((x0, x1)), Some((y0, y1))) = (x, y) else {
         return Ok(());
     };
     let (y0, y1) = ((y0 / 2.0).max(1e-3), y1 * 2.0);

@@ -84,9 +84,7 @@ pub fn write_keeping_notes(path: &Path, generated: &str) -> Result<(), String> {
         .ok()
         .and_then(|old| old.split_once(NOTES_MARKER).map(|(_, n)| n.to_string()))
         .unwrap_or_else(|| "\n".into());
-    let mut s = format!("{generated}\n{NOTES_MARKER}{notes}");
-    if !s.ends_with('\n') {
-        s.push('\n');
-    }
+    let notes = notes.strip_suffix('\n').unwrap_or(&notes);
+    let s = format!("{generated}\n{NOTES_MARKER}{notes}\n");
     std::fs::write(path, s).map_err(|e| format!("{}: {e}", path.display()))
 }

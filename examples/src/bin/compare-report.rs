@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Parser;
 use examples::fail;
-use itertools::Itertools;
+use itertools::{iproduct, Itertools};
 use report::{fill, markdown_table, median, meta_path, read_rows, read_with_meta, svg_panels};
 use report::{write_keeping_notes, write_rows, Figures};
 use serde::{Deserialize, Serialize};
@@ -234,22 +234,15 @@ fn tables(rows: &[Summary]) -> String {
     let header = "workers | metric | stock (median) | chain (median) | ratio chain/stock | checksums | pairs";
     let row = |r: &Summary| {
         // For rounds per second, a larger value is better (a ratio above 1 favours the chain).
-        let better = if r.metric == "rounds_per_s" {
-            " (higher is better)"
-        } else {
-            ""
-        };
+        let better = (r.metric == "rounds_per_s").then_some(" (higher is better)");
         let pairs = match r.clean {
             true => format!("{} of {} clean", r.pairs_used, r.pairs_run),
             false => format!("all {} (none clean)", r.pairs_run),
         };
+        let metric = r.metric.clone() + better.unwrap_or_default();
         let f = |v| Figures::Aligned.format(v);
-        let (w, metric, sums) = (
-            r.workers.to_string(),
-            format!("{}{better}", r.metric),
-            r.checksums.clone(),
-        );
         let (stock, chain, ratio) = (f(r.stock), f(r.chain), format!("{:.3}", r.ratio));
+        let (w, sums) = (r.workers.to_string(), r.checksums.clone());
         vec![w, metric, stock, chain, ratio, sums, pairs]
     };
     let table = |rows: &[Summary]| {
@@ -284,84 +277,77 @@ fn plot(path: &Path, rows: &[Summary], meta: &Meta) -> Result<(), String> {
 }
 
 /// The stall examples' figures against the stall length: recovery time and updates folded on
-/// return, a line a medium and worker count. `None` when no stall example ran.
-fn stall_plot(path: &Path, rows: &[Summary]) -> Option<Result<(), String>> {
-    let mut panels = Vec::new();
-    for (example, mode) in [("stall", "demand"), ("stall-eager", "eager")] {
-        for (what, axis) in [
-            ("_recovery_ms", "recovery (ms)"),
-            ("_updates", "updates folded on return"),
-        ] {
-            // The stall length of metrics `d{ms}{what}`.
-            let length = |r: &Summary| {
-                let metric = r.metric.strip_prefix('d')?;
-                metric.strip_suffix(what)?.parse::<f64>().ok()
-            };
-            let mut series = BTreeMap::<String, Vec<(f64, f64)>>::new();
-            for r in rows.iter().filter(|r| r.example == example) {
-                let Some(d) = length(r) else { continue };
-                for (medium, v) in [("stock", r.stock), ("chain", r.chain)] {
-                    let line = series.entry(format!("{medium} w={}", r.workers));
-                    line.or_default().push((d, v));
-                }
+/// return, a line a medium and worker count. `Ok(false)` when no stall example ran.
+fn stall_plot(path: &Path, rows: &[Summary]) -> Result<bool, String> {
+    let kinds = [
+        ("_recovery_ms", "recovery (ms)"),
+        ("_updates", "updates folded on return"),
+    ];
+    let all = iproduct!([("stall", "demand"), ("stall-eager", "eager")], kinds);
+    let panels = all.map(|((example, mode), (what, axis))| {
+        // The stall length of metrics `d{ms}{what}`.
+        let length = |r: &Summary| r.metric.strip_prefix('d')?.strip_suffix(what)?.parse().ok();
+        let mut series = BTreeMap::<String, Vec<(f64, f64)>>::new();
+        for r in rows.iter().filter(|r| r.example == example) {
+            let Some(d) = length(r) else { continue };
+            for (medium, v) in [("stock", r.stock), ("chain", r.chain)] {
+                let line = series.entry(format!("{medium} w={}", r.workers));
+                line.or_default().push((d, v));
             }
-            let title = format!("{example} ({mode} progress): {axis}");
-            let series = series.into_iter().collect_vec();
-            panels.push((title, "stall (ms)".into(), axis.into(), series));
         }
+        let title = format!("{example} ({mode} progress): {axis}");
+        let series = series.into_iter().collect_vec();
+        (title, "stall (ms)".into(), axis.into(), series)
+    });
+    let panels = panels.filter(|p| !p.3.is_empty()).collect_vec();
+    if panels.is_empty() {
+        return Ok(false);
     }
-    panels.retain(|p| !p.3.is_empty());
-    (!panels.is_empty()).then(|| svg_panels(path, (1200, 430), None, &panels))
+    svg_panels(path, (1200, 430), None, &panels).map(|_| true)
 }
 
 fn main() {
     let cli = Cli::parse();
-    let (rows, meta) = match (&cli.raw, &cli.from_csv) {
-        (Some(raw), _) => summarize(raw, &cli),
-        (None, Some(csv)) => read_with_meta::<Summary, Meta>(csv),
-        (None, None) => unreachable!("clap requires --raw or --from-csv"),
-    }
-    .unwrap_or_else(|e| fail(e));
+    let from_csv = || read_with_meta(cli.from_csv.as_deref().expect("clap requires one"));
+    let read = cli.raw.as_deref().map(|raw| summarize(raw, &cli));
+    let (rows, meta) = read.unwrap_or_else(from_csv).unwrap_or_else(|e| fail(e));
     if rows.is_empty() {
         fail("no measurements to report");
     }
     let results = tables(&rows);
     print!("{}", results.trim_start());
-    let stall = stall_plot(&cli.svg.with_file_name("stall.svg"), &rows)
-        .and_then(|r| r.inspect_err(|e| eprintln!("warning: {e}")).ok());
-    let plotted = plot(&cli.svg, &rows, &meta)
-        .inspect_err(|e| eprintln!("warning: could not draw the plot: {e}"));
+    let warn = |e: String| eprintln!("warning: {e}");
+    let stall = stall_plot(&cli.svg.with_file_name("stall.svg"), &rows).map_err(warn);
+    let plotted =
+        plot(&cli.svg, &rows, &meta).map_err(|e| warn(format!("could not draw the plot: {e}")));
     let busy = meta.busy_median.zip(meta.busy_max).map(|(median, max)| {
         format!("CPU busy (all processes) in the 0.3 s before each stock/chain pair: median {median:.0}%, max {max:.0}%; a busy machine deschedules spinning workers and inflates every figure")
     });
-    if let Some(busy) = &busy {
-        println!("{busy}");
-    }
+    busy.iter().for_each(|b| println!("{b}"));
     let file = cli.svg.file_name().unwrap_or_default().to_string_lossy();
+    let mut plots = String::new();
+    if plotted.is_ok() {
+        plots = format!("\n## Plot\n\n![stock vs chain]({file})\n\n");
+    }
+    if stall == Ok(true) {
+        plots += "![recovery after a stall, against its length](stall.svg)\n\n";
+    }
     // `text` after `pre`, or nothing where `text` is empty.
-    let after = |pre: &str, text: &str| match text {
-        "" => String::new(),
-        _ => format!("{pre}{text}"),
-    };
+    let after = |pre: &str, text: &str| (!text.is_empty()).then(|| format!("{pre}{text}"));
     let md = fill(TEMPLATE.trim_end(), |name| {
         Some(match name {
             "command" => meta.command.clone(),
             "machine" => meta.machine.clone(),
             "feature" => meta.feature.clone(),
-            "date" => after(" on ", &meta.date),
-            "commit" => after(" at commit ", &meta.commit),
+            "date" => after(" on ", &meta.date).unwrap_or_default(),
+            "commit" => after(" at commit ", &meta.commit).unwrap_or_default(),
             "reps" => meta.reps.to_string(),
             "clean" => meta.clean.to_string(),
             "busy" => busy.as_ref().map_or(String::new(), |b| format!("- {b}.\n")),
-            "mismatches" if meta.mismatches.is_empty() => String::new(),
-            "mismatches" => format!("\n**Checksum mismatches:** {}\n", meta.mismatches),
+            "mismatches" => after("\n**Checksum mismatches:** ", &meta.mismatches)
+                .map_or(String::new(), |m| m + "\n"),
             "results" => results.clone(),
-            "plot" => {
-                let main = format!("\n## Plot\n\n![stock vs chain]({file})\n\n");
-                let stall_md = "![recovery after a stall, against its length](stall.svg)\n\n";
-                let main = if plotted.is_ok() { main } else { String::new() };
-                main + if stall.is_some() { stall_md } else { "" }
-            }
+            "plot" => plots.clone(),
             _ => return None,
         })
     });
@@ -372,10 +358,13 @@ fn main() {
         std::process::exit(1);
     }
     // The last line: the barrier ratio at the chosen worker count.
-    let barrier = rows.iter().find(|r| {
-        (&*r.example, r.workers, &*r.metric) == ("barrier", cli.ratio_workers, "us_per_round")
-    });
-    let ratio = barrier.map(|r| r.ratio).filter(|r| r.is_finite());
-    let ratio = ratio.map_or_else(|| "n/a".to_string(), |r| format!("{r:.3}"));
-    println!("ratio chain/stock barrier w={}: {ratio}", cli.ratio_workers);
+    let w = cli.ratio_workers;
+    let barrier = ("barrier", w, "us_per_round");
+    let barrier = |r: &&Summary| (&*r.example, r.workers, &*r.metric) == barrier;
+    let ratio = rows.iter().find(barrier).map(|r| r.ratio);
+    let ratio = ratio.filter(|r| r.is_finite()).map(|r| format!("{r:.3}"));
+    println!(
+        "ratio chain/stock barrier w={w}: {}",
+        ratio.as_deref().unwrap_or("n/a")
+    );
 }
