@@ -138,8 +138,8 @@ fn summarize(raw: &Path, cli: &Cli) -> Result<(Vec<Summary>, Meta), String> {
     let measured = runs.iter().enumerate().filter(|(_, r)| is_metric(r));
     let mut checksums = BTreeMap::<_, BTreeSet<_>>::new();
     for (_, r) in keyed("checksum") {
-        let of_pair = checksums.entry((&*r.example, r.workers)).or_default();
-        of_pair.insert(&*r.value);
+        let pair = (&*r.example, r.workers);
+        checksums.entry(pair).or_default().insert(&*r.value);
     }
     // The most CPU time other processes took during a run of a pair.
     let mut others = BTreeMap::new();
@@ -172,24 +172,19 @@ fn summarize(raw: &Path, cli: &Cli) -> Result<(Vec<Summary>, Meta), String> {
         let is_clean = |rep: &&usize| others(rep).is_none_or(|o| *o <= cli.clean);
         let clean: BTreeSet<usize> = all.iter().filter(is_clean).copied().collect();
         let used = if clean.is_empty() { all } else { &clean };
-        let pick = |v: &Reps| -> Reps {
-            let used = v.iter().filter(|(r, _)| used.contains(r));
-            used.map(|(&r, &x)| (r, x)).collect()
-        };
-        let (stock, chain) = (pick(stock), pick(chain));
-        let ratios = stock.iter().filter_map(|(r, s)| Some(chain.get(r)? / s));
+        let ratio = |r| Some(chain.get(r)? / stock.get(r)?);
+        let ratios = used.iter().filter_map(ratio);
         let median = |v: Vec<f64>| median(v).unwrap_or(f64::NAN);
-        let checksums = match checksums.get(&(order[ex], w)).map(BTreeSet::len) {
-            Some(1) => "agree",
-            Some(_) => "MISMATCH",
-            None => "-",
-        };
+        let values = |v: &Reps| median(used.iter().filter_map(|r| v.get(r).copied()).collect());
+        // How many different checksums the pair's runs reported: `-` for none.
+        let sums = checksums.get(&(order[ex], w)).map_or(0, |s| s.len().min(2));
+        let checksums = ["-", "agree", "MISMATCH"][sums];
         Summary {
             example: order[ex].to_string(),
             workers: w,
             metric: metrics[m].to_string(),
-            stock: median(stock.values().copied().collect()),
-            chain: median(chain.values().copied().collect()),
+            stock: values(stock),
+            chain: values(chain),
             ratio: median(ratios.filter(|r| r.is_finite()).collect()),
             checksums: checksums.into(),
             pairs_used: used.len(),
