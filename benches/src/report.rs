@@ -255,10 +255,8 @@ fn plots(t: &Table, dir: &Path) -> Result<String, String> {
     let n = *two.or(t.workers.first()).unwrap_or(&2);
     let mut md = String::new();
     let mut plot = |spec: &str, c: f64, k: &str| {
-        let vars = [("c", c.to_string()), ("k", k.into()), ("n", n.to_string())];
-        let spec = fill(spec, |name| {
-            Some(vars.iter().find(|v| v.0 == name)?.1.clone())
-        })?;
+        let vars = BTreeMap::from([("c", c.to_string()), ("k", k.into()), ("n", n.to_string())]);
+        let spec = fill(spec, |name| vars.get(name).cloned())?;
         let fields = spec.split(" | ").collect_array();
         let [file, title, caption, x, y, sc, metric] = fields.expect("seven fields a plot");
         let point = |m: &str, x: usize| match sc {
@@ -266,11 +264,8 @@ fn plots(t: &Table, dir: &Path) -> Result<String, String> {
             "laggard" => Some(t.get(m, At(sc, x, c, k, None), metric)? + 1.0),
             _ => t.get(m, At(sc, x, c, k, None), metric),
         };
-        let xs = if sc == "backlog" {
-            t.sends(sc)
-        } else {
-            &t.workers
-        };
+        let backlog = sc == "backlog";
+        let xs = if backlog { t.sends(sc) } else { &t.workers };
         let series = t.media.iter().map(|m| {
             let points = xs.iter().filter_map(|&x| Some((x as f64, point(m, x)?)));
             (m.clone(), points.collect())
@@ -283,11 +278,9 @@ fn plots(t: &Table, dir: &Path) -> Result<String, String> {
     for (k, spec) in iproduct!(&t.keys, &specs[..2]) {
         plot(spec, t.top, k)?;
     }
-    let backlog = t.sends("backlog").len() > 1;
-    for spec in specs[2..]
-        .iter()
-        .filter(|s| backlog || s.starts_with("laggard"))
-    {
+    let across_s = t.sends("backlog").len() > 1;
+    let rest = specs[2..].iter();
+    for spec in rest.filter(|s| across_s || s.starts_with("laggard")) {
         t.cancels.iter().try_for_each(|&c| plot(spec, c, &t.k0))?;
     }
     Ok(md)
@@ -411,6 +404,7 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
         let at = At("laggard", n, 0.0, &t.k0, None);
         Some(t.at("chain", at, LAGGARD_FOLDED)?.0)
     });
+    let lag_cap = capped.max().map_or("-".into(), |s| s.to_string());
     let lag_sends = t.sends("laggard").last().copied().unwrap_or(0);
     BTreeMap::from([
         ("failures", failures),
@@ -431,10 +425,7 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
         ("lag_mpsc", lag("mpsc")),
         ("lag_chain", lag("chain")),
         ("lag_mesh", lag("mesh")),
-        (
-            "lag_cap",
-            capped.max().map_or("-".into(), |s| s.to_string()),
-        ),
+        ("lag_cap", lag_cap),
         ("command", meta.command.clone()),
         ("date", meta.date.clone()),
         ("seconds", format!("{:.0}", meta.seconds)),
