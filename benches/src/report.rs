@@ -189,62 +189,42 @@ impl Table {
     }
 }
 
-/// A markdown table: a row (key, f, N, S) for each of `rows`, then a column for each medium
-/// and each of `cells` (header suffix, metric) holding `value(medium, at, metric)`.
+/// A markdown table: a row (key, f, N, S) for each of `rows` at which some medium measured the
+/// first of `cells` (header suffix, metric), then a column for each medium and each of `cells`,
+/// holding the medium's value and, with `ratios`, but for MPSC, its ratio to MPSC's. S is the
+/// sends the row names, or else the largest that MPSC measured.
 fn table<'a>(
     t: &Table,
-    rows: impl Iterator<Item = (At<'a>, Option<usize>)>,
+    rows: impl Iterator<Item = At<'a>>,
     cells: &[(&str, &str)],
-    value: impl Fn(&str, At, &str) -> String,
+    ratios: bool,
 ) -> String {
     let columns = t.media.iter().cartesian_product(cells);
     let header = columns.clone().map(|(m, c)| format!(" | {m}{}", c.0));
-    let rows = rows.map(|(at, s)| {
+    let present = |at: &At| t.media.iter().any(|m| t.get(m, *at, cells[0].1).is_some());
+    let rows = rows.filter(present).map(|at| {
+        let s = at.4.or(t.at("mpsc", at, cells[0].1).map(|p| p.0));
         let s = s.map_or(String::new(), |s| s.to_string());
         let config = [at.3.to_string(), at.2.to_string(), at.1.to_string(), s];
-        let cells = columns.clone().map(|(m, c)| value(m, at, c.1));
+        let cells = columns.clone().map(|(m, &(_, metric))| {
+            let (v, base) = (t.get(m, at, metric), t.get("mpsc", at, metric));
+            let ratio = match (v, base) {
+                _ if !ratios || m == "mpsc" || v.is_none() => return num(v),
+                (Some(v), Some(b)) if b > 0.0 => format!("{:.2}x", v / b),
+                (Some(v), Some(b)) if v == b => "1x".into(),
+                _ => "-".into(),
+            };
+            format!("{} ({ratio})", num(v))
+        });
         config.into_iter().chain(cells).collect()
     });
     markdown_table(&format!("key | f | N | S{}", header.format("")), "", rows)
-}
-
-/// The table of one metric: a row a configuration, a column a medium with its value and, but
-/// for MPSC, its ratio to MPSC's.
-fn metric_table(t: &Table, sc: &str, metric: &str) -> String {
-    let present = |at: &At| t.media.iter().any(|m| t.get(m, *at, metric).is_some());
-    let rows = t.configs(sc).filter(present);
-    let rows = rows.map(|at| (at, t.at("mpsc", at, metric).map(|p| p.0)));
-    table(t, rows, &[("", metric)], |m, at, metric| {
-        let (v, base) = (t.get(m, at, metric), t.get("mpsc", at, metric));
-        let ratio = match (v, base) {
-            _ if m == "mpsc" || v.is_none() => return num(v),
-            (Some(v), Some(b)) if b > 0.0 => format!("{:.2}x", v / b),
-            (Some(v), Some(b)) if v == b => "1x".into(),
-            _ => "-".into(),
-        };
-        format!("{} ({ratio})", num(v))
-    })
 }
 
 /// Every configuration of the backlog scenario at every S measured.
 fn backlog(t: &Table) -> impl Iterator<Item = At<'_>> {
     let all = iproduct!(t.configs("backlog"), t.sends("backlog"));
     all.map(|(at, &s)| At { 4: Some(s), ..at })
-}
-
-/// The table of backlog nodes and bytes across S, if more than one S was measured.
-fn backlog_across(t: &Table) -> String {
-    let nodes = |at: &At| t.get("mpsc", *at, "backlog_live_nodes").is_some();
-    let rows = backlog(t).filter(nodes).map(|at| (at, at.4));
-    let cells = [
-        (" nodes", "backlog_live_nodes"),
-        (" bytes", "backlog_live_bytes"),
-    ];
-    let table = table(t, rows, &cells, |m, at, metric| num(t.get(m, at, metric)));
-    let title = "### Backlog across S (`backlog_live_nodes` / `backlog_live_bytes`)";
-    (t.sends("backlog").len() > 1)
-        .then(|| format!("{title}\n\n{table}"))
-        .unwrap_or_default()
 }
 
 /// Draws the report's [`PLOTS`] into `dir/plots`; returns the markdown that shows them.
@@ -305,7 +285,9 @@ fn value(t: &Table, named: &BTreeMap<&str, String>, name: &str) -> Option<String
     };
     Some(match name.split(':').collect_vec()[..] {
         ["table", sc, _] if t.sends(sc).is_empty() => "(not measured)".into(),
-        ["table", sc, metric] => metric_table(t, sc, metric).trim_end().into(),
+        ["table", sc, metric] => table(t, t.configs(sc), &[("", metric)], true)
+            .trim_end()
+            .into(),
         ["v", m, sc, n, metric] => num(t.get(m, at(sc, n)?, metric)),
         ["x", sc, n, metric] => times(t.ratio(at(sc, n)?, metric)),
         _ => named.get(name)?.clone(),
@@ -406,6 +388,16 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
     });
     let lag_cap = capped.max().map_or("-".into(), |s| s.to_string());
     let lag_sends = t.sends("laggard").last().copied().unwrap_or(0);
+    let across = [
+        (" nodes", "backlog_live_nodes"),
+        (" bytes", "backlog_live_bytes"),
+    ];
+    let across = table(t, backlog(t), &across, false);
+    let title = "### Backlog across S (`backlog_live_nodes` / `backlog_live_bytes`)";
+    let backlog_across = match t.sends("backlog").len() {
+        0 | 1 => String::new(),
+        _ => format!("{title}\n\n{across}"),
+    };
     BTreeMap::from([
         ("failures", failures),
         ("oversubscribed", oversubscribed),
@@ -435,7 +427,7 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
         ("top", t.top.to_string()),
         ("k0", t.k0.clone()),
         ("maxn", t.maxn.to_string()),
-        ("backlog_across", backlog_across(t)),
+        ("backlog_across", backlog_across),
     ])
 }
 

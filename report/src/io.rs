@@ -19,27 +19,21 @@ pub fn read_rows<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, String> {
 
 /// `PATH:LINE: WHAT` for an error in the CSV file at `path` whose header is `header`.
 fn located(path: &Path, header: &StringRecord, e: csv::Error) -> String {
-    let file = path.display();
-    let Some(line) = e.position().map(|p| p.line()) else {
-        return format!("{file}: {e}");
-    };
-    match e.kind() {
+    let line = e
+        .position()
+        .map_or(String::new(), |p| format!(":{}", p.line()));
+    let what = match e.kind() {
         ErrorKind::Deserialize { err, .. } => {
             let column = err.field().map_or(0, |f| f as usize);
             let name = header.get(column).unwrap_or("?");
-            format!(
-                "{file}:{line}: column {} ({name}): {}",
-                column + 1,
-                err.kind()
-            )
+            format!("column {} ({name}): {}", column + 1, err.kind())
         }
-        ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => {
-            format!("{file}:{line}: {len} fields where the header has {expected_len}")
+        ErrorKind::UnequalLengths { len, .. } => {
+            format!("{len} fields where the header has {}", header.len())
         }
-        _ => format!("{file}:{line}: {e}"),
-    }
+        _ => e.to_string(),
+    };
+    format!("{}{line}: {what}", path.display())
 }
 
 /// Reads the rows of `csv` and the one-row run description beside it ([`meta_path`]).
