@@ -218,7 +218,8 @@ fn table<'a>(
         });
         config.into_iter().chain(cells).collect()
     });
-    markdown_table(&format!("key | f | N | S{}", header.format("")), "", rows)
+    let header = format!("key | f | N | S{}", header.format(""));
+    markdown_table(&header, "", rows).trim_end().into()
 }
 
 /// Every configuration of the backlog scenario at every S measured.
@@ -277,7 +278,8 @@ pub fn write_report(dir: &Path, rows: &[Row], meta: &Meta) -> Result<(), String>
 
 /// The value of one placeholder: `table:SCENARIO:METRIC`, `v:MEDIUM:SCENARIO:N:METRIC` (at
 /// the largest f, the first key and the largest sends; N may be `max`), `x:SCENARIO:N:METRIC`
-/// (chain / MPSC there), or a name from `named`.
+/// (chain / MPSC there), `med:MEDIUM:SCENARIO:METRIC` (the median over N there), or a name
+/// from `named`.
 fn value(t: &Table, named: &BTreeMap<&str, String>, name: &str) -> Option<String> {
     let at = |sc, n: &str| {
         let n = if n == "max" { t.maxn } else { n.parse().ok()? };
@@ -285,9 +287,8 @@ fn value(t: &Table, named: &BTreeMap<&str, String>, name: &str) -> Option<String
     };
     Some(match name.split(':').collect_vec()[..] {
         ["table", sc, _] if t.sends(sc).is_empty() => "(not measured)".into(),
-        ["table", sc, metric] => table(t, t.configs(sc), &[("", metric)], true)
-            .trim_end()
-            .into(),
+        ["table", sc, metric] => table(t, t.configs(sc), &[("", metric)], true),
+        ["med", m, sc, metric] => num(median(t.across_n(m, sc, t.top, &t.k0, metric))),
         ["v", m, sc, n, metric] => num(t.get(m, at(sc, n)?, metric)),
         ["x", sc, n, metric] => times(t.ratio(at(sc, n)?, metric)),
         _ => named.get(name)?.clone(),
@@ -381,7 +382,6 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
         let (r2, rmax, maxn) = (r(2), r(t.maxn), t.maxn);
         format!("; with the allocating key {kb}: {r2} at N = 2 and {rmax} at N = {maxn}")
     });
-    let lag = |m| num(median(t.across_n(m, "laggard", 1.0, &t.k0, LAGGARD_FOLDED)));
     let capped = t.workers.iter().filter_map(|&n| {
         let at = At("laggard", n, 0.0, &t.k0, None);
         Some(t.at("chain", at, LAGGARD_FOLDED)?.0)
@@ -396,7 +396,7 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
     let title = "### Backlog across S (`backlog_live_nodes` / `backlog_live_bytes`)";
     let backlog_across = match t.sends("backlog").len() {
         0 | 1 => String::new(),
-        _ => format!("{title}\n\n{across}"),
+        _ => format!("{title}\n\n{across}\n"),
     };
     BTreeMap::from([
         ("failures", failures),
@@ -414,9 +414,6 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
         ("t4_line", t4_line.collect()),
         ("t5_table", t5_table),
         ("send_kb", send_kb),
-        ("lag_mpsc", lag("mpsc")),
-        ("lag_chain", lag("chain")),
-        ("lag_mesh", lag("mesh")),
         ("lag_cap", lag_cap),
         ("command", meta.command.clone()),
         ("date", meta.date.clone()),

@@ -19,9 +19,7 @@ pub fn read_rows<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, String> {
 
 /// `PATH:LINE: WHAT` for an error in the CSV file at `path` whose header is `header`.
 fn located(path: &Path, header: &StringRecord, e: csv::Error) -> String {
-    let line = e
-        .position()
-        .map_or(String::new(), |p| format!(":{}", p.line()));
+    let line = e.position().map(|p| format!(":{}", p.line()));
     let what = match e.kind() {
         ErrorKind::Deserialize { err, .. } => {
             let column = err.field().map_or(0, |f| f as usize);
@@ -33,7 +31,7 @@ fn located(path: &Path, header: &StringRecord, e: csv::Error) -> String {
         }
         _ => e.to_string(),
     };
-    format!("{}{line}: {what}", path.display())
+    format!("{}{}: {what}", path.display(), line.unwrap_or_default())
 }
 
 /// Reads the rows of `csv` and the one-row run description beside it ([`meta_path`]).

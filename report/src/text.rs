@@ -56,7 +56,7 @@ pub fn markdown_table(
     let rule = (0..header.split(" | ").count()).map(|i| if right(i) { "---:" } else { "---" });
     let rows = rows
         .into_iter()
-        .map(|row| format!("| {} |\n", row.join(" | ")));
+        .map(|row| format!("| {} |", row.join(" | ")) + "\n");
     format!("| {header} |\n|{}|\n{}", rule.format("|"), rows.format(""))
 }
 
@@ -80,11 +80,9 @@ pub fn fill(template: &str, value: impl Fn(&str) -> Option<String>) -> Result<St
 /// Writes `generated`, the notes marker, and whatever followed the marker in the file
 /// already at `path` (hand-written notes), so that regeneration keeps them.
 pub fn write_keeping_notes(path: &Path, generated: &str) -> Result<(), String> {
-    let notes = std::fs::read_to_string(path)
-        .ok()
-        .and_then(|old| old.split_once(NOTES_MARKER).map(|(_, n)| n.to_string()))
-        .unwrap_or_else(|| "\n".into());
-    let notes = notes.strip_suffix('\n').unwrap_or(&notes);
+    let old = std::fs::read_to_string(path).unwrap_or_default();
+    let notes = old.split_once(NOTES_MARKER).map_or("\n", |(_, n)| n);
+    let notes = notes.strip_suffix('\n').unwrap_or(notes);
     let s = format!("{generated}\n{NOTES_MARKER}{notes}\n");
     std::fs::write(path, s).map_err(|e| format!("{}: {e}", path.display()))
 }

@@ -70,9 +70,8 @@ stall-eager | recovery after one worker stalls (eager progress mode) | d50_updat
 
 /// The rows of [`EXAMPLES`].
 fn examples() -> impl Iterator<Item = [&'static str; 4]> {
-    EXAMPLES
-        .lines()
-        .map(|line| line.split(" | ").collect_array().expect("four fields"))
+    let fields = |line: &'static str| line.split(" | ").collect_array().expect("four fields");
+    EXAMPLES.lines().map(fields)
 }
 
 /// The keys of raw rows that are not metrics.
