@@ -43,14 +43,10 @@ pub fn svg_panels(
     let (cols, rows) = (panels.len().min(2), panels.len().div_ceil(2));
     let root = SVGBackend::new(path, (size.0, size.1 * rows as u32)).into_drawing_area();
     root.fill(&WHITE).map_err(|x| e(&x))?;
-    let body = match title {
-        Some(t) => {
-            let (top, body) = root.split_vertically(40);
-            top.titled(t, ("sans-serif", 18)).map_err(|x| e(&x))?;
-            body
-        }
-        None => root.clone(),
-    };
+    let (top, body) = root.split_vertically(title.map_or(0, |_| 40));
+    if let Some(t) = title {
+        top.titled(t, ("sans-serif", 18)).map_err(|x| e(&x))?;
+    }
     for (area, panel) in body.split_evenly((rows, cols)).iter().zip(panels) {
         draw(area, panel).map_err(|x| e(&x))?;
     }
