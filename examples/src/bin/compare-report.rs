@@ -312,8 +312,8 @@ fn main() {
     print!("{}", results.trim_start());
     let warn = |e: String| eprintln!("warning: {e}");
     let stall = stall_plot(&cli.svg.with_file_name("stall.svg"), &rows).map_err(warn);
-    let plotted =
-        plot(&cli.svg, &rows, &meta).map_err(|e| warn(format!("could not draw the plot: {e}")));
+    let plotted = plot(&cli.svg, &rows, &meta).map_err(|e| format!("could not draw the plot: {e}"));
+    let plotted = plotted.map_err(warn);
     let busy = meta.busy_median.zip(meta.busy_max).map(|(median, max)| {
         format!("CPU busy (all processes) in the 0.3 s before each stock/chain pair: median {median:.0}%, max {max:.0}%; a busy machine deschedules spinning workers and inflates every figure")
     });
@@ -356,9 +356,7 @@ fn main() {
     let barrier = ("barrier", w, "us_per_round");
     let barrier = |r: &&Summary| (&*r.example, r.workers, &*r.metric) == barrier;
     let ratio = rows.iter().find(barrier).map(|r| r.ratio);
-    let ratio = ratio.filter(|r| r.is_finite()).map(|r| format!("{r:.3}"));
-    println!(
-        "ratio chain/stock barrier w={w}: {}",
-        ratio.as_deref().unwrap_or("n/a")
-    );
+    let ratio = ratio.filter(|r| r.is_finite());
+    let ratio = ratio.map_or("n/a".into(), |r| format!("{r:.3}"));
+    println!("ratio chain/stock barrier w={w}: {ratio}");
 }
