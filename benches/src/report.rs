@@ -303,16 +303,8 @@ fn largest(excess: impl Iterator<Item = (f64, String)>) -> Option<(f64, String)>
 /// The named values of the template's placeholders: the run, and the targets' checks.
 fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
     let failures = meta.failures.lines().map(|f| format!("- `{f}`\n"));
-    let failures = failures.collect_vec();
-    let failures = match failures.len() {
-        0 => "**All runs passed their answer checks.**\n\n".to_string(),
-        n => format!("**{n} run(s) FAILED their answer check or panicked; their figures are left out of the medians below:**\n\n{}\n", failures.concat()),
-    };
-    let (n, c) = (t.maxn, meta.cores());
-    let oversubscribed = match n > c {
-        true => format!("**This machine has {c} cores: runs with N > {c} worker threads oversubscribe it** (N = {n} puts {n} threads on {c} cores), so for N > {c} the figures measure preemption and lock-holder descheduling as much as the media. Read N <= {c} as the contention-free and contended cases; read larger N only as relative orderings under oversubscription, not as scaling.\n\n"),
-        false => String::new(),
-    };
+    // The cores of the sweep's machine, where N exceeds them.
+    let cores = Some(meta.cores()).filter(|&c| t.maxn > c);
     let met = |ok: bool| if ok { "**met**" } else { "**missed**" }.to_string();
 
     // 1. The laggard folds at most twice its net change, plus a slack.
@@ -385,15 +377,11 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
         (" nodes", "backlog_live_nodes"),
         (" bytes", "backlog_live_bytes"),
     ];
-    let across = table(t, backlog(t), &across, false);
-    let title = "### Backlog across S (`backlog_live_nodes` / `backlog_live_bytes`)";
-    let backlog_across = match t.sends("backlog").len() {
-        0 | 1 => String::new(),
-        _ => format!("{title}\n\n{across}\n"),
-    };
+    let across = (t.sends("backlog").len() > 1).then(|| table(t, backlog(t), &across, false));
     BTreeMap::from([
-        ("failures", failures),
-        ("oversubscribed", oversubscribed),
+        ("failed", meta.failures.lines().count().to_string()),
+        ("failures", failures.collect()),
+        ("cores", cores.map_or(String::new(), |c| c.to_string())),
         ("slack", slack.to_string()),
         ("lag_sends", lag_sends.to_string()),
         ("t1_met", t1_met),
@@ -417,7 +405,7 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
         ("top", t.top.to_string()),
         ("k0", t.k0.clone()),
         ("maxn", t.maxn.to_string()),
-        ("backlog_across", backlog_across),
+        ("backlog_across", across.unwrap_or_default()),
     ])
 }
 

@@ -60,21 +60,26 @@ pub fn markdown_table(
     format!("| {header} |\n|{}|\n{}", rule.format("|"), rows.format(""))
 }
 
-/// `template` with every `{name}` replaced by `value(name)` (names: letters, digits, `_`, `:`);
-/// other braces are kept. A name that `value` does not know is an error.
+/// `template` with every `{name}` replaced by `value(name)` (names: letters, digits, `_`, `:`),
+/// every `{?name}TEXT{/}` by TEXT where `value(name)` is not empty and `{!name}TEXT{/}` by TEXT
+/// where it is, and other braces kept. A name that `value` does not know is an error.
 pub fn fill(template: &str, value: impl Fn(&str) -> Option<String>) -> Result<String, String> {
+    let section = Regex::new(r"(?s)\{([?!])([A-Za-z0-9_:]+)\}(.*?)\{/\}").expect("a valid pattern");
     let placeholder = Regex::new(r"\{([A-Za-z0-9_:]+)\}").expect("a valid pattern");
     let mut missing = None;
-    let filled = placeholder.replace_all(template, |c: &Captures| {
-        value(&c[1]).unwrap_or_else(|| {
-            missing.get_or_insert_with(|| c[0].to_string());
+    let mut get = |name: &str| {
+        value(name).unwrap_or_else(|| {
+            missing.get_or_insert(format!("{{{name}}}"));
             String::new()
         })
+    };
+    let kept = section.replace_all(template, |c: &Captures| {
+        let keep = get(&c[2]).is_empty() == (&c[1] == "!");
+        keep.then(|| c[3].to_string()).unwrap_or_default()
     });
-    match missing {
-        Some(name) => Err(format!("no value for {name}")),
-        None => Ok(filled.into_owned()),
-    }
+    let filled = placeholder.replace_all(&kept, |c: &Captures| get(&c[1]));
+    let no_value = |name| Err(format!("no value for {name}"));
+    missing.map_or(Ok(filled.into_owned()), no_value)
 }
 
 /// Writes `generated`, the notes marker, and whatever followed the marker in the file

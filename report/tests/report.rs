@@ -122,4 +122,13 @@ fn tables_and_templates() {
         "N = 2, {not a name}"
     );
     assert_eq!(fill("{m}", v).unwrap_err(), "no value for {m}");
+    // Sections: `{?name}` keeps its text where the value is not empty, `{!name}` where it is.
+    let v = |name: &str| {
+        ["n", "empty"]
+            .contains(&name)
+            .then(|| name.replace("empty", ""))
+    };
+    let sections = "{?n}[{n}]{/}{!n}no{/}{?empty}{m}{/}{!empty}\n(none){/}";
+    assert_eq!(fill(sections, v).unwrap(), "[n]\n(none)");
+    assert_eq!(fill("{?m}x{/}", v).unwrap_err(), "no value for {m}");
 }

@@ -311,37 +311,28 @@ fn main() {
     let results = tables(&rows);
     print!("{}", results.trim_start());
     let warn = |e: String| eprintln!("warning: {e}");
-    let stall = stall_plot(&cli.svg.with_file_name("stall.svg"), &rows).map_err(warn);
-    let plotted = plot(&cli.svg, &rows, &meta).map_err(|e| format!("could not draw the plot: {e}"));
-    let plotted = plotted.map_err(warn);
+    let stall = stall_plot(&cli.svg.with_file_name("stall.svg"), &rows).map_err(warn) == Ok(true);
+    let file = cli.svg.file_name().unwrap_or_default().to_string_lossy();
+    let plotted = plot(&cli.svg, &rows, &meta).map(|()| file.to_string());
+    let plotted = plotted.map_err(|e| warn(format!("could not draw the plot: {e}")));
     let busy = meta.busy_median.zip(meta.busy_max).map(|(median, max)| {
         format!("CPU busy (all processes) in the 0.3 s before each stock/chain pair: median {median:.0}%, max {max:.0}%; a busy machine deschedules spinning workers and inflates every figure")
     });
     busy.iter().for_each(|b| println!("{b}"));
-    let file = cli.svg.file_name().unwrap_or_default().to_string_lossy();
-    let mut plots = String::new();
-    if plotted.is_ok() {
-        plots = format!("\n## Plot\n\n![stock vs chain]({file})\n\n");
-    }
-    if stall == Ok(true) {
-        plots += "![recovery after a stall, against its length](stall.svg)\n\n";
-    }
-    // `text` after `pre`, or nothing where `text` is empty.
-    let after = |pre: &str, text: &str| (!text.is_empty()).then(|| format!("{pre}{text}"));
     let md = fill(TEMPLATE.trim_end(), |name| {
         Some(match name {
             "command" => meta.command.clone(),
             "machine" => meta.machine.clone(),
             "feature" => meta.feature.clone(),
-            "date" => after(" on ", &meta.date).unwrap_or_default(),
-            "commit" => after(" at commit ", &meta.commit).unwrap_or_default(),
+            "date" => meta.date.clone(),
+            "commit" => meta.commit.clone(),
             "reps" => meta.reps.to_string(),
             "clean" => meta.clean.to_string(),
-            "busy" => busy.as_ref().map_or(String::new(), |b| format!("- {b}.\n")),
-            "mismatches" => after("\n**Checksum mismatches:** ", &meta.mismatches)
-                .map_or(String::new(), |m| m + "\n"),
+            "busy" => busy.clone().unwrap_or_default(),
+            "mismatches" => meta.mismatches.clone(),
             "results" => results.clone(),
-            "plot" => plots.clone(),
+            "plot" => plotted.clone().unwrap_or_default(),
+            "stall" => if stall { "stall.svg" } else { "" }.into(),
             _ => return None,
         })
     });
