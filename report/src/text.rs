@@ -75,7 +75,7 @@ pub fn fill(template: &str, value: impl Fn(&str) -> Option<String>) -> Result<St
     };
     let kept = section.replace_all(template, |c: &Captures| {
         let keep = get(&c[2]).is_empty() == (&c[1] == "!");
-        keep.then(|| c[3].to_string()).unwrap_or_default()
+        String::from(if keep { &c[3] } else { "" })
     });
     let filled = placeholder.replace_all(&kept, |c: &Captures| get(&c[1]));
     let no_value = |name| Err(format!("no value for {name}"));
