@@ -7,16 +7,31 @@
 //! beside this file; this file computes the figures its `{name}` placeholders stand for.
 //! Reading, tables, plots and the kept notes are the shared `report` crate's.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use report::{fill, markdown_table, median, svg_panels, write_keeping_notes, Figures, Panel};
+use itertools::{iproduct, Itertools};
+use report::{fill, markdown_table, median, svg_panels, write_keeping_notes, Figures};
 use serde::{Deserialize, Serialize};
 
-use crate::medium::MediumKind;
+use crate::{KeyKind, MediumKind};
+
+/// The metric of the laggard's work, which targets 1 and 2 bound.
+const LAGGARD_FOLDED: &str = "laggard_updates_folded";
 
 /// The report's text, with `{name}` placeholders for its figures.
 const TEMPLATE: &str = include_str!("report.md");
+
+/// The report's plots, one kind a line: file name, title, caption, x- and y-axis titles,
+/// scenario and metric, where `{c}` stands for f, `{k}` for the key and `{n}` for N. Keep-up
+/// is drawn for each key at the largest f, the others for each f at the first key; the
+/// backlog against S at N = 2 (bytes at least 1, for the log axis), the others against N (the
+/// laggard's updates plus 1).
+const PLOTS: &str = "\
+keepup-send-{k}.svg | keepup: send ns (median), f = {c}, key {k} | Keep-up send cost (median ns) against N, f = {c}, key {k}. | workers N | ns per send | keepup | send_ns_median
+keepup-round-{k}.svg | keepup: wall ns per round, f = {c}, key {k} | Keep-up wall time per round (every worker sends and receives once), f = {c}, key {k}. | workers N | ns per round | keepup | round_ns
+laggard-updates-f{c}.svg | laggard: updates folded at catch-up (+1), f = {c}, key {k} | Updates the laggard folds at its catch-up (plus one, for the log axis), f = {c}, key {k}. | workers N | updates folded + 1 | laggard | laggard_updates_folded
+backlog-bytes-f{c}.svg | backlog: live bytes after S unread sends, N = {n}, f = {c}, key {k} | Live bytes after S sends nobody read, N = {n}, f = {c}, key {k}. | sends S | live bytes | backlog | backlog_live_bytes";
 
 /// One metric of one configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,22 +74,18 @@ pub struct Meta {
 }
 
 impl Meta {
-    /// Cores of the machine that ran the sweep: the `$ nproc` line of [`Meta::machine`], or
-    /// this machine's if the description has none.
-    pub fn cores(&self) -> usize {
-        let mut lines = self.machine.lines();
-        lines
-            .by_ref()
-            .find(|line| line.trim() == "$ nproc")
-            .and_then(|_| lines.next())
-            .and_then(|n| n.trim().parse().ok())
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    /// Cores of the machine that ran the sweep: the line after `$ nproc` in
+    /// [`Meta::machine`], or this machine's if the description has none.
+    fn cores(&self) -> usize {
+        let mut after = self.machine.lines().skip_while(|l| l.trim() != "$ nproc");
+        let nproc = after.nth(1).and_then(|n| n.trim().parse().ok());
+        nproc.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
     }
 }
 
 /// A figure as the sweep's tables write it; `-` when missing.
-fn num(v: Option<f64>) -> String {
-    Figures::COMPACT.or_dash(v)
+fn num(v: impl Into<Option<f64>>) -> String {
+    Figures::Compact.format(v)
 }
 
 /// A ratio as the report writes it: `1.23x`, or `-`.
@@ -82,266 +93,176 @@ fn times(r: Option<f64>) -> String {
     r.map_or_else(|| "-".into(), |r| format!("{r:.2}x"))
 }
 
-/// One configuration of the sweep: scenario, workers, cancellation fraction and key.
+/// One configuration of the sweep: scenario, workers, cancellation fraction, key, and sends
+/// (`None`: the largest measured for each figure).
 #[derive(Clone, Copy, Debug)]
-pub struct At<'a>(pub &'a str, pub usize, pub f64, pub &'a str);
+struct At<'a>(&'a str, usize, f64, &'a str, Option<usize>);
 
-/// The lookup key of one medium's metric at one configuration.
-fn id(m: &str, At(sc, n, c, key): At, metric: &str) -> String {
-    format!("{m} {sc} {n} {} {key} {metric}", (c * 1000.0).round())
-}
-
-/// The rows indexed by configuration, and the workers, cancellation fractions, keys and media
-/// they hold, in report order.
-#[derive(Debug, Default)]
-pub struct Table {
-    /// (sends, value) pairs, by [`id`].
-    values: BTreeMap<String, Vec<(usize, f64)>>,
-    /// Sends measured, by scenario.
-    sends: BTreeMap<String, Vec<usize>>,
-    /// Worker counts present.
-    pub workers: Vec<usize>,
-    /// Cancellation fractions present.
-    pub cancels: Vec<f64>,
-    /// Keys present.
-    pub keys: Vec<String>,
-    /// Media present, in [`MediumKind::ALL`] order.
-    pub media: Vec<String>,
+/// The rows by configuration; the workers, cancellation fractions, keys (in [`KeyKind`] order)
+/// and media (in [`MediumKind::ALL`] order) they hold; and the largest f, the first key and the
+/// largest N, where the text quotes single figures.
+struct Table {
+    /// Values by sends, by medium, configuration and metric ([`Table::id`]).
+    values: HashMap<String, BTreeMap<usize, f64>>,
+    /// Sends measured, by scenario, in increasing order.
+    sends: HashMap<String, Vec<usize>>,
+    workers: Vec<usize>,
+    cancels: Vec<f64>,
+    keys: Vec<String>,
+    media: Vec<String>,
+    top: f64,
+    k0: String,
+    maxn: usize,
 }
 
 impl Table {
     /// Indexes `rows`.
-    pub fn new(rows: &[Row]) -> Self {
-        let mut t = Table::default();
+    fn new(rows: &[Row]) -> Self {
+        let mut values = HashMap::<_, BTreeMap<_, _>>::new();
         for r in rows {
-            let at = At(&r.scenario, r.workers, r.cancel, &r.key);
-            t.values
-                .entry(id(&r.medium, at, &r.metric))
-                .or_default()
-                .push((r.sends, r.value));
-            t.sends.entry(r.scenario.clone()).or_default().push(r.sends);
-            t.workers.push(r.workers);
-            t.cancels.push(r.cancel);
-            t.keys.push(r.key.clone());
+            let at = At(&r.scenario, r.workers, r.cancel, &r.key, None);
+            let by_sends = values.entry(Table::id(&r.medium, at, &r.metric));
+            by_sends.or_default().entry(r.sends).or_insert(r.value);
         }
-        t.sends
-            .values_mut()
-            .for_each(|s| (s.sort_unstable(), s.dedup()).1);
-        t.workers.sort_unstable();
-        t.workers.dedup();
-        t.cancels.sort_by(f64::total_cmp);
-        t.cancels.dedup();
-        let rank = |k: &str| crate::key::KeyKind::parse(k).map_or(usize::MAX, |k| k as usize);
-        t.keys.sort_by_key(|k| (rank(k), k.clone()));
-        t.keys.dedup();
-        let present = |m: &String| rows.iter().any(|r| &r.medium == m);
-        t.media = MediumKind::ALL
-            .iter()
-            .map(|m| m.name().to_string())
-            .filter(present)
-            .collect();
-        t
+        let sends = rows.iter().map(|r| (r.scenario.clone(), r.sends));
+        let rank = |k: &str| KeyKind::parse(k).map_or(usize::MAX, |k| k as usize);
+        let keys = rows.iter().map(|r| r.key.clone()).unique();
+        let keys = keys.sorted_by_key(|k| (rank(k), k.clone())).collect_vec();
+        let workers = rows.iter().map(|r| r.workers).sorted();
+        let workers = workers.dedup().collect_vec();
+        let cancels = rows.iter().map(|r| r.cancel).sorted_by(f64::total_cmp);
+        let cancels = cancels.dedup().collect_vec();
+        let media = MediumKind::ALL.iter().map(|m| m.name().to_string());
+        let media = media.filter(|m| rows.iter().any(|r| &r.medium == m));
+        Table {
+            values,
+            sends: sends.sorted().dedup().into_group_map(),
+            top: cancels.last().copied().unwrap_or(1.0),
+            k0: keys.first().map_or("u64", |k| k).into(),
+            maxn: workers.last().copied().unwrap_or(1),
+            media: media.collect(),
+            workers,
+            cancels,
+            keys,
+        }
+    }
+
+    /// The lookup key of one medium's metric at one configuration.
+    fn id(m: &str, At(sc, n, c, key, _): At, metric: &str) -> String {
+        format!("{m} {sc} {n} {} {key} {metric}", (c * 1000.0).round())
+    }
+
+    /// A medium's metric at a configuration, if measured: (sends, value) at the sends `at`
+    /// names, or else at the largest sends measured for it.
+    fn at(&self, m: &str, at: At, metric: &str) -> Option<(usize, f64)> {
+        let by_sends = self.values.get(&Table::id(m, at, metric))?;
+        let s = at.4.or(by_sends.keys().last().copied())?;
+        Some((s, *by_sends.get(&s)?))
+    }
+
+    /// The value of [`Table::at`].
+    fn get(&self, m: &str, at: At, metric: &str) -> Option<f64> {
+        Some(self.at(m, at, metric)?.1)
+    }
+
+    /// Chain / MPSC of one metric at a configuration.
+    fn ratio(&self, at: At, metric: &str) -> Option<f64> {
+        Some(self.get("chain", at, metric)? / self.get("mpsc", at, metric)?)
     }
 
     /// Sends values present for a scenario.
-    pub fn sends(&self, scenario: &str) -> &[usize] {
-        self.sends.get(scenario).map_or(&[], |s| s)
-    }
-
-    /// The largest sends measured for a medium's metric at a configuration.
-    pub fn max_sends(&self, m: &str, at: At, metric: &str) -> Option<usize> {
-        self.values
-            .get(&id(m, at, metric))?
-            .iter()
-            .map(|v| v.0)
-            .max()
-    }
-
-    /// One value, if measured, at `sends` (`None`: the largest sends measured for it).
-    pub fn get(&self, m: &str, at: At, sends: Option<usize>, metric: &str) -> Option<f64> {
-        let sends = sends.or_else(|| self.max_sends(m, at, metric))?;
-        let values = self.values.get(&id(m, at, metric))?;
-        values.iter().find(|v| v.0 == sends).map(|v| v.1)
-    }
-
-    /// Chain / MPSC of one metric at a configuration, both at the largest sends measured.
-    fn ratio(&self, at: At, metric: &str) -> Option<f64> {
-        Some(self.get("chain", at, None, metric)? / self.get("mpsc", at, None, metric)?)
+    fn sends(&self, scenario: &str) -> &[usize] {
+        self.sends.get(scenario).map_or(&[], Vec::as_slice)
     }
 
     /// Every configuration of a scenario, in report order (key, then f, then N).
     fn configs<'a>(&'a self, sc: &'a str) -> impl Iterator<Item = At<'a>> + 'a {
-        let per_c = move |k: &'a String, c: f64| self.workers.iter().map(move |&n| At(sc, n, c, k));
-        let per_key = move |k| self.cancels.iter().flat_map(move |&c| per_c(k, c));
-        self.keys.iter().flat_map(per_key)
+        let all = iproduct!(&self.keys, &self.cancels, &self.workers);
+        all.map(move |(k, &c, &n)| At(sc, n, c, k, None))
+    }
+
+    /// A medium's metric at each N, where measured (scenario `sc`, f = `c`, key `k`).
+    fn across_n(&self, m: &str, sc: &str, c: f64, k: &str, metric: &str) -> Vec<f64> {
+        let at = |n| At(sc, n, c, k, None);
+        let all = self.workers.iter().map(|&n| self.get(m, at(n), metric));
+        all.flatten().collect()
     }
 }
 
-/// A markdown table: rows (key, f, N, S), then `cells` of each medium.
+/// A markdown table: a row (key, f, N, S) for each of `rows` at which some medium measured the
+/// first of `cells` (header suffix, metric), then a column for each medium and each of `cells`,
+/// holding the medium's value and, with `ratios`, but for MPSC, its ratio to MPSC's. S is the
+/// sends the row names, or else the largest that MPSC measured.
 fn table<'a>(
     t: &Table,
-    rows: impl Iterator<Item = (At<'a>, Option<usize>)>,
-    cells: &[&str],
-    value: impl Fn(&str, At, Option<usize>, &str) -> String,
+    rows: impl Iterator<Item = At<'a>>,
+    cells: &[(&str, &str)],
+    ratios: bool,
 ) -> String {
-    let names = t
-        .media
-        .iter()
-        .flat_map(|m| cells.iter().map(move |c| format!(" | {m}{c}")));
-    let header = format!("key | f | N | S{}", names.collect::<String>());
-    let rows = rows.map(|(at, s)| {
-        let cells = t
-            .media
-            .iter()
-            .flat_map(|m| cells.iter().map(|&c| value(m, at, s, c)));
+    let columns = t.media.iter().cartesian_product(cells);
+    let header = columns.clone().map(|(m, c)| format!(" | {m}{}", c.0));
+    let present = |at: &At| t.media.iter().any(|m| t.get(m, *at, cells[0].1).is_some());
+    let rows = rows.filter(present).map(|at| {
+        let s = at.4.or(t.at("mpsc", at, cells[0].1).map(|p| p.0));
         let s = s.map_or(String::new(), |s| s.to_string());
-        [at.3.to_string(), at.2.to_string(), at.1.to_string(), s]
-            .into_iter()
-            .chain(cells)
-            .collect()
+        let config = [at.3.to_string(), at.2.to_string(), at.1.to_string(), s];
+        let cells = columns.clone().map(|(m, &(_, metric))| {
+            let (v, base) = (t.get(m, at, metric), t.get("mpsc", at, metric));
+            let ratio = match (v, base) {
+                _ if !ratios || m == "mpsc" || v.is_none() => return num(v),
+                (Some(v), Some(b)) if b > 0.0 => format!("{:.2}x", v / b),
+                (Some(v), Some(b)) if v == b => "1x".into(),
+                _ => "-".into(),
+            };
+            format!("{} ({ratio})", num(v))
+        });
+        config.into_iter().chain(cells).collect()
     });
-    markdown_table(&header, "", rows)
+    let header = format!("key | f | N | S{}", header.format(""));
+    markdown_table(&header, "", rows).trim_end().into()
 }
 
-/// The table of one metric: a row a configuration, a column a medium with its value and, but
-/// for MPSC, its ratio to MPSC's.
-fn metric_table(t: &Table, sc: &str, metric: &str) -> String {
-    let present = |at: &At| {
-        t.media
-            .iter()
-            .any(|m| t.get(m, *at, None, metric).is_some())
-    };
-    let rows = t
-        .configs(sc)
-        .filter(present)
-        .map(|at| (at, t.max_sends("mpsc", at, metric)));
-    table(t, rows, &[""], |m, at, _, _| {
-        let (v, base) = (t.get(m, at, None, metric), t.get("mpsc", at, None, metric));
-        match v.zip(base) {
-            Some((v, b)) if m != "mpsc" && b > 0.0 => format!("{} ({:.2}x)", num(Some(v)), v / b),
-            Some((v, b)) if m != "mpsc" && v == b => format!("{} (1x)", num(Some(v))),
-            _ if m != "mpsc" && v.is_some() => format!("{} (-)", num(v)),
-            _ => num(v),
-        }
-    })
+/// Every configuration of the backlog scenario at every S measured.
+fn backlog(t: &Table) -> impl Iterator<Item = At<'_>> {
+    let all = iproduct!(t.configs("backlog"), t.sends("backlog"));
+    all.map(|(at, &s)| At { 4: Some(s), ..at })
 }
 
-/// The table of backlog nodes and bytes across S, if more than one S was measured.
-fn backlog_across(t: &Table) -> String {
-    let sends = t.sends("backlog");
-    let rows = t
-        .configs("backlog")
-        .flat_map(|at| sends.iter().map(move |&s| (at, Some(s))));
-    let rows = rows.filter(|&(at, s)| t.get("mpsc", at, s, "backlog_live_nodes").is_some());
-    let metric = |c: &str| {
-        if c == " nodes" {
-            "backlog_live_nodes"
-        } else {
-            "backlog_live_bytes"
-        }
-    };
-    let table = table(t, rows, &[" nodes", " bytes"], |m, at, s, c| {
-        num(t.get(m, at, s, metric(c)))
-    });
-    let title = "### Backlog across S (`backlog_live_nodes` / `backlog_live_bytes`)";
-    if sends.len() > 1 {
-        format!("{title}\n\n{table}")
-    } else {
-        String::new()
-    }
-}
-
-/// Draws the report's plots into `dir/plots`; returns the markdown that shows them.
+/// Draws the report's [`PLOTS`] into `dir/plots`; returns the markdown that shows them.
 fn plots(t: &Table, dir: &Path) -> Result<String, String> {
     let pdir = dir.join("plots");
     std::fs::create_dir_all(&pdir).map_err(|e| format!("{}: {e}", pdir.display()))?;
+    let two = t.workers.iter().find(|&&n| n == 2);
+    let n = *two.or(t.workers.first()).unwrap_or(&2);
     let mut md = String::new();
-    // Draws one plot, a line a medium through the points `point` gives for each x.
-    let mut plot = |name: String,
-                    title: String,
-                    y: &str,
-                    xs: &[usize],
-                    point: &dyn Fn(&str, usize) -> Option<f64>,
-                    caption: String| {
-        let line = |m: &str| {
-            xs.iter()
-                .filter_map(|&x| Some((x as f64, point(m, x)?)))
-                .collect()
+    let mut plot = |spec: &str, c: f64, k: &str| {
+        let vars = BTreeMap::from([("c", c.to_string()), ("k", k.into()), ("n", n.to_string())]);
+        let spec = fill(spec, |name| vars.get(name).cloned())?;
+        let fields = spec.split(" | ").collect_array();
+        let [file, title, caption, x, y, sc, metric] = fields.expect("seven fields a plot");
+        let point = |m: &str, x: usize| match sc {
+            "backlog" => Some(t.get(m, At(sc, n, c, k, Some(x)), metric)?.max(1.0)),
+            "laggard" => Some(t.get(m, At(sc, x, c, k, None), metric)? + 1.0),
+            _ => t.get(m, At(sc, x, c, k, None), metric),
         };
-        let series = t.media.iter().map(|m| (m.clone(), line(m))).collect();
-        let x = if name.starts_with("backlog") {
-            "sends S"
-        } else {
-            "workers N"
-        };
-        let panel = Panel {
-            title,
-            x_label: x.into(),
-            y_label: y.into(),
-            series,
-        };
-        md += &format!("![{caption}](plots/{name})\n\n*{caption}*\n\n");
-        svg_panels(&pdir.join(name), (760, 440), None, &[panel])
+        let backlog = sc == "backlog";
+        let xs = if backlog { t.sends(sc) } else { &t.workers };
+        let series = t.media.iter().map(|m| {
+            let points = xs.iter().filter_map(|&x| Some((x as f64, point(m, x)?)));
+            (m.clone(), points.collect())
+        });
+        md += &format!("![{caption}](plots/{file})\n\n*{caption}*\n\n");
+        let panel = (title.into(), x.into(), y.into(), series.collect());
+        svg_panels(&pdir.join(file), (760, 440), None, &[panel])
     };
-    let top = t.cancels.last().copied().unwrap_or(1.0);
-    for k in &t.keys {
-        let send = |m: &str, n| t.get(m, At("keepup", n, top, k), None, "send_ns_median");
-        let caption = format!("Keep-up send cost (median ns) against N, f = {top}, key {k}.");
-        plot(
-            format!("keepup-send-{k}.svg"),
-            format!("keepup: send ns (median), f = {top}, key {k}"),
-            "ns per send",
-            &t.workers,
-            &send,
-            caption,
-        )?;
-        let round = |m: &str, n| t.get(m, At("keepup", n, top, k), None, "round_ns");
-        let caption = format!("Keep-up wall time per round (every worker sends and receives once), f = {top}, key {k}.");
-        plot(
-            format!("keepup-round-{k}.svg"),
-            format!("keepup: wall ns per round, f = {top}, key {k}"),
-            "ns per round",
-            &t.workers,
-            &round,
-            caption,
-        )?;
+    let specs = PLOTS.lines().collect_vec();
+    for (k, spec) in iproduct!(&t.keys, &specs[..2]) {
+        plot(spec, t.top, k)?;
     }
-    let k = t.keys.first().map_or("u64", |k| k);
-    for &c in &t.cancels {
-        let folded = |m: &str, n| {
-            Some(t.get(m, At("laggard", n, c, k), None, "laggard_updates_folded")? + 1.0)
-        };
-        let caption = format!("Updates the laggard folds at its catch-up (plus one, for the log axis), f = {c}, key {k}.");
-        plot(
-            format!("laggard-updates-f{c}.svg"),
-            format!("laggard: updates folded at catch-up (+1), f = {c}, key {k}"),
-            "updates folded + 1",
-            &t.workers,
-            &folded,
-            caption,
-        )?;
-    }
-    let n = if t.workers.contains(&2) {
-        2
-    } else {
-        t.workers[0]
-    };
-    for &c in t.cancels.iter().filter(|_| t.sends("backlog").len() > 1) {
-        let bytes = |m: &str, s| {
-            Some(
-                t.get(m, At("backlog", n, c, k), Some(s), "backlog_live_bytes")?
-                    .max(1.0),
-            )
-        };
-        let caption = format!("Live bytes after S sends nobody read, N = {n}, f = {c}, key {k}.");
-        plot(
-            format!("backlog-bytes-f{c}.svg"),
-            format!("backlog: live bytes after S unread sends, N = {n}, f = {c}, key {k}"),
-            "live bytes",
-            t.sends("backlog"),
-            &bytes,
-            caption,
-        )?;
+    let across_s = t.sends("backlog").len() > 1;
+    let rest = specs[2..].iter();
+    for spec in rest.filter(|s| across_s || s.starts_with("laggard")) {
+        t.cancels.iter().try_for_each(|&c| plot(spec, c, &t.k0))?;
     }
     Ok(md)
 }
@@ -357,225 +278,135 @@ pub fn write_report(dir: &Path, rows: &[Row], meta: &Meta) -> Result<(), String>
 
 /// The value of one placeholder: `table:SCENARIO:METRIC`, `v:MEDIUM:SCENARIO:N:METRIC` (at
 /// the largest f, the first key and the largest sends; N may be `max`), `x:SCENARIO:N:METRIC`
-/// (chain / MPSC there), or a name from `named`.
+/// (chain / MPSC there), `med:MEDIUM:SCENARIO:METRIC` (the median over N there), or a name
+/// from `named`.
 fn value(t: &Table, named: &BTreeMap<&str, String>, name: &str) -> Option<String> {
-    let (top, k0) = (
-        t.cancels.last().copied().unwrap_or(1.0),
-        t.keys.first().map_or("u64", |k| k),
-    );
     let at = |sc, n: &str| {
-        Some(At(
-            sc,
-            if n == "max" {
-                t.workers.last().copied().unwrap_or(0)
-            } else {
-                n.parse().ok()?
-            },
-            top,
-            k0,
-        ))
+        let n = if n == "max" { t.maxn } else { n.parse().ok()? };
+        Some(At(sc, n, t.top, &t.k0, None))
     };
-    Some(match name.split(':').collect::<Vec<_>>()[..] {
+    Some(match name.split(':').collect_vec()[..] {
         ["table", sc, _] if t.sends(sc).is_empty() => "(not measured)".into(),
-        ["table", sc, metric] => metric_table(t, sc, metric).trim_end().into(),
-        ["v", m, sc, n, metric] => num(t.get(m, at(sc, n)?, None, metric)),
+        ["table", sc, metric] => table(t, t.configs(sc), &[("", metric)], true),
+        ["med", m, sc, metric] => num(median(t.across_n(m, sc, t.top, &t.k0, metric))),
+        ["v", m, sc, n, metric] => num(t.get(m, at(sc, n)?, metric)),
         ["x", sc, n, metric] => times(t.ratio(at(sc, n)?, metric)),
         _ => named.get(name)?.clone(),
     })
 }
 
+/// The first of the largest excesses over a bound, with where it is; `None` if there are none.
+fn largest(excess: impl Iterator<Item = (f64, String)>) -> Option<(f64, String)> {
+    excess.min_by(|a, b| b.0.total_cmp(&a.0))
+}
+
 /// The named values of the template's placeholders: the run, and the targets' checks.
 fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
-    let mut v = BTreeMap::new();
-    let failures: Vec<String> = meta
-        .failures
-        .lines()
-        .map(|f| format!("- `{f}`\n"))
-        .collect();
-    let failed = format!("**{} run(s) FAILED their answer check or panicked; their figures are left out of the medians below:**\n\n", failures.len());
-    let passed = "**All runs passed their answer checks.**\n\n".to_string();
-    v.insert(
-        "failures",
-        if failures.is_empty() {
-            passed
-        } else {
-            failed + &failures.concat() + "\n"
-        },
-    );
-    let (n, c) = (t.workers.last().copied().unwrap_or(1), meta.cores());
-    let over = format!("**This machine has {c} cores: runs with N > {c} worker threads oversubscribe it** (N = {n} puts {n} threads on {c} cores), so for N > {c} the figures measure preemption and lock-holder descheduling as much as the media. Read N <= {c} as the contention-free and contended cases; read larger N only as relative orderings under oversubscription, not as scaling.\n\n");
-    v.insert("oversubscribed", if n > c { over } else { String::new() });
-    let top = t.cancels.last().copied().unwrap_or(1.0);
-    let k0 = t.keys.first().map_or("u64", |k| k);
+    let failures = meta.failures.lines().map(|f| format!("- `{f}`\n"));
+    // The cores of the sweep's machine, where N exceeds them.
+    let cores = Some(meta.cores()).filter(|&c| t.maxn > c);
     let met = |ok: bool| if ok { "**met**" } else { "**missed**" }.to_string();
+
     // 1. The laggard folds at most twice its net change, plus a slack.
-    let (slack, mut count, mut worst) = (64.0, 0, None::<(f64, String)>);
-    for at in t.configs("laggard") {
-        let get = |metric| t.get("chain", at, None, metric);
-        let (Some(f), Some(net)) = (get("laggard_updates_folded"), get("laggard_net_updates"))
-        else {
-            continue;
-        };
-        count += 1;
-        if worst.as_ref().map_or(true, |w| f - 2.0 * net > w.0) {
-            let At(_, n, c, key) = at;
-            worst = Some((
-                f - 2.0 * net,
-                format!("key {key}, f = {c}, N = {n}: {f} folded, net {net}"),
-            ));
-        }
-    }
-    v.insert("t1_met", met(worst.as_ref().map_or(true, |w| w.0 <= slack)));
-    v.insert(
-        "t1_worst",
-        worst.map_or("-".into(), |w| format!("{:.0} ({})", w.0, w.1)),
-    );
-    v.extend([
-        ("t1_count", count.to_string()),
-        ("slack", slack.to_string()),
-    ]);
-    v.insert(
-        "lag_sends",
-        t.sends("laggard").last().unwrap_or(&0).to_string(),
-    );
-    // 2. At f = 1, 1000 times fewer updates folded than MPSC.
-    let (mut line, mut ok) = (String::new(), true);
-    for key in &t.keys {
-        line += &format!(" key {key}:");
-        for &n in &t.workers {
-            let get = |m| {
-                t.get(
-                    m,
-                    At("laggard", n, 1.0, key),
-                    None,
-                    "laggard_updates_folded",
-                )
-            };
-            if let (Some(c), Some(m)) = (get("chain"), get("mpsc")) {
-                let r = (m / c.max(1.0)).round();
-                ok &= r >= 1000.0;
-                let nothing = if c == 0.0 {
-                    ", chain folded nothing"
-                } else {
-                    ""
-                };
-                let (c, m, r) = (num(Some(c)), num(Some(m)), num(Some(r)));
-                line += &format!(" N={n}: chain {c} vs MPSC {m} ({r}x{nothing});");
-            }
-        }
-    }
-    v.extend([("t2_met", met(ok)), ("t2_line", line)]);
-    // 3. Backlog live nodes at most readers + 2.
-    let (sends, mut closest) = (t.sends("backlog"), (f64::MIN, String::new()));
-    for (at, &s) in t
-        .configs("backlog")
-        .flat_map(|at| sends.iter().map(move |s| (at, s)))
-    {
-        let At(_, n, c, key) = at;
-        let Some(x) = t.get("chain", at, Some(s), "backlog_live_nodes") else {
-            continue;
-        };
-        if x - (n as f64 + 2.0) > closest.0 {
-            closest = (
-                x - (n as f64 + 2.0),
-                format!("{x} at N = {n}, S = {s}, f = {c}, key {key}"),
-            );
-        }
-    }
-    v.extend([
-        ("t3_sends", format!("{sends:?}")),
-        ("t3_met", met(closest.0 <= 0.0)),
-        ("t3_closest", closest.1),
-    ]);
-    // 4. Allocations per in-place send.
-    let most = |k: &String| {
-        let per_n = t
-            .workers
-            .iter()
-            .filter_map(|&n| t.get("chain", At("backlog", n, 1.0, k), None, "allocs_per_send"));
-        format!(
-            " key {k}: at most {:.4} allocations per send over N;",
-            per_n.fold(0.0, f64::max)
-        )
-    };
-    v.insert("t4_line", t.keys.iter().map(most).collect());
+    let slack = 64.0;
+    let t1 = t.configs("laggard").filter_map(|at| {
+        let get = |metric| t.get("chain", at, metric);
+        let (f, net) = (get(LAGGARD_FOLDED)?, get("laggard_net_updates")?);
+        let (key, c, n) = (at.3, at.2, at.1);
+        let what = format!("key {key}, f = {c}, N = {n}: {f} folded, net {net}");
+        Some((f - 2.0 * net, what))
+    });
+    let t1 = t1.collect_vec();
+    let t1_worst = largest(t1.iter().cloned());
+    let t1_met = met(t1_worst.as_ref().map_or(true, |w| w.0 <= slack));
+    let t1_worst = t1_worst.map_or("-".into(), |w| format!("{:.0} ({})", w.0, w.1));
+
+    // 2. At f = 1, 1000 times fewer updates folded than MPSC: the smallest ratio.
+    let t2 = largest(iproduct!(&t.keys, &t.workers).filter_map(|(key, &n)| {
+        let get = |m| t.get(m, At("laggard", n, 1.0, key, None), LAGGARD_FOLDED);
+        let (c, m) = (get("chain")?, get("mpsc")?);
+        let r = (m / c.max(1.0)).round();
+        let nothing = ["", ", chain folded nothing"][(c == 0.0) as usize];
+        let (c, m, r, x) = (num(c), num(m), num(r), -r);
+        let what = format!("{r}x (key {key}, N = {n}: chain {c} vs MPSC {m}{nothing})");
+        Some((x, what))
+    }));
+
+    // 3. Backlog live nodes at most readers + 1: the chain keeps at most R + 1 atoms.
+    let t3 = largest(backlog(t).filter_map(|at| {
+        let x = t.get("chain", at, "backlog_live_nodes")?;
+        let (n, s, c, key) = (at.1, at.4?, at.2, at.3);
+        let what = format!("{x} at N = {n}, S = {s}, f = {c}, key {key}");
+        Some((x - (n as f64 + 1.0), what))
+    }));
+
+    // 4. Allocations per in-place send, the most over N.
+    let t4_line = t.keys.iter().map(|k| {
+        let most = t.across_n("chain", "backlog", 1.0, k, "allocs_per_send");
+        let most = most.into_iter().fold(0.0, f64::max);
+        format!(" key {k}: at most {most:.4} allocations per send over N;")
+    });
+
     // 5. Send-path ratios.
-    let metrics = [
-        "send_ns_median",
-        "send_ns_mean",
-        "send_ns_p99",
-        "recv_ns_median",
-        "round_ns",
-    ];
-    let rows = t.configs("keepup").filter(|at| at.2 == top).map(|at| {
-        let get = |m, metric| num(t.get(m, at, None, metric));
+    let metrics = "send_ns_median send_ns_mean send_ns_p99 recv_ns_median round_ns";
+    let rows = t.configs("keepup").filter(|at| at.2 == t.top).map(|at| {
         let cell = |x| {
-            format!(
-                "{} ({} / {})",
-                times(t.ratio(at, x)),
-                get("chain", x),
-                get("mpsc", x)
-            )
+            let (c, m) = (num(t.get("chain", at, x)), num(t.get("mpsc", at, x)));
+            format!("{} ({c} / {m})", times(t.ratio(at, x)))
         };
-        [at.3.to_string(), at.1.to_string()]
-            .into_iter()
-            .chain(metrics.map(cell))
-            .collect()
+        let config = [at.3.to_string(), at.1.to_string()].into_iter();
+        config.chain(metrics.split(' ').map(cell)).collect()
     });
     let header = "key | N | send median chain / MPSC | send mean chain / MPSC | send p99 chain / MPSC | recv median chain / MPSC | round chain / MPSC";
-    let table = markdown_table(header, "", rows)
-        .lines()
-        .map(|l| format!("   {l}"))
-        .collect::<Vec<_>>();
-    v.insert("t5_table", table.join("\n"));
+    let t5_table = markdown_table(header, "", rows);
+    let t5_table = t5_table.lines().map(|l| format!("   {l}")).join("\n");
+
     // The analysis.
-    let maxn = t.workers.last().copied().unwrap_or(1);
-    let kb = |kb: &String| {
-        let r = |n| times(t.ratio(At("keepup", n, top, kb), "send_ns_median"));
-        format!(
-            "; with the allocating key {kb}: {} at N = 2 and {} at N = {maxn}",
-            r(2),
-            r(maxn)
-        )
-    };
-    v.insert("send_kb", t.keys.get(1).map(kb).unwrap_or_default());
-    let lag = |m| {
-        let per_n = t
-            .workers
-            .iter()
-            .filter_map(|&n| t.get(m, At("laggard", n, 1.0, k0), None, "laggard_updates_folded"));
-        num(median(per_n.collect()))
-    };
-    v.extend([
-        ("lag_mpsc", lag("mpsc")),
-        ("lag_chain", lag("chain")),
-        ("lag_mesh", lag("mesh")),
-    ]);
-    let capped = t
-        .workers
-        .iter()
-        .filter_map(|&n| t.max_sends("chain", At("laggard", n, 0.0, k0), "laggard_updates_folded"));
-    v.insert(
-        "lag_cap",
-        capped.max().map_or("-".into(), |s| s.to_string()),
-    );
-    v.extend([
+    let send_kb = t.keys.get(1).map_or(String::new(), |kb| {
+        let r = |n| times(t.ratio(At("keepup", n, t.top, kb, None), "send_ns_median"));
+        let (r2, rmax, maxn) = (r(2), r(t.maxn), t.maxn);
+        format!("; with the allocating key {kb}: {r2} at N = 2 and {rmax} at N = {maxn}")
+    });
+    let capped = t.workers.iter().filter_map(|&n| {
+        let at = At("laggard", n, 0.0, &t.k0, None);
+        Some(t.at("chain", at, LAGGARD_FOLDED)?.0)
+    });
+    let lag_cap = capped.max().map_or("-".into(), |s| s.to_string());
+    let lag_sends = t.sends("laggard").last().copied().unwrap_or(0);
+    let across = [
+        (" nodes", "backlog_live_nodes"),
+        (" bytes", "backlog_live_bytes"),
+    ];
+    let across = (t.sends("backlog").len() > 1).then(|| table(t, backlog(t), &across, false));
+    BTreeMap::from([
+        ("failed", meta.failures.lines().count().to_string()),
+        ("failures", failures.collect()),
+        ("cores", cores.map_or(String::new(), |c| c.to_string())),
+        ("slack", slack.to_string()),
+        ("lag_sends", lag_sends.to_string()),
+        ("t1_met", t1_met),
+        ("t1_count", t1.len().to_string()),
+        ("t1_worst", t1_worst),
+        ("t2_met", met(t2.as_ref().map_or(true, |r| -r.0 >= 1000.0))),
+        ("t2_smallest", t2.map_or("-".into(), |r| r.1)),
+        ("t3_sends", format!("{:?}", t.sends("backlog"))),
+        ("t3_met", met(t3.as_ref().map_or(true, |c| c.0 <= 0.0))),
+        ("t3_closest", t3.map_or(String::new(), |c| c.1)),
+        ("t4_line", t4_line.collect()),
+        ("t5_table", t5_table),
+        ("send_kb", send_kb),
+        ("lag_cap", lag_cap),
         ("command", meta.command.clone()),
         ("date", meta.date.clone()),
         ("seconds", format!("{:.0}", meta.seconds)),
-    ]);
-    v.extend([
         ("reps", meta.reps.to_string()),
         ("machine", meta.machine.trim().into()),
         ("batch", meta.batch.to_string()),
-    ]);
-    v.extend([
-        ("top", top.to_string()),
-        ("k0", k0.to_string()),
-        ("maxn", maxn.to_string()),
-        ("backlog_across", backlog_across(t)),
-    ]);
-    v
+        ("top", t.top.to_string()),
+        ("k0", t.k0.clone()),
+        ("maxn", t.maxn.to_string()),
+        ("backlog_across", across.unwrap_or_default()),
+    ])
 }
 
 #[cfg(test)]
@@ -591,25 +422,20 @@ mod tests {
             cancel: 1.0,
             key: "u64".into(),
             sends,
-            metric: "laggard_updates_folded".into(),
+            metric: LAGGARD_FOLDED.into(),
             value,
         };
-        let t = Table::new(&[
-            row("mpsc", 100, 400.0),
-            row("mpsc", 1000, 4000.0),
-            row("chain", 100, 0.0),
-        ]);
-        let at = |n| At("laggard", n, 1.0, "u64");
-        assert_eq!(
-            t.get("mpsc", at(2), None, "laggard_updates_folded"),
-            Some(4000.0)
-        );
-        assert_eq!(
-            t.get("mpsc", at(2), Some(100), "laggard_updates_folded"),
-            Some(400.0)
-        );
-        assert_eq!(t.get("chain", at(4), None, "laggard_updates_folded"), None);
-        assert_eq!(t.media, vec!["chain".to_string(), "mpsc".to_string()]);
+        let rows = [
+            (("mpsc", 100), 400.0),
+            (("mpsc", 1000), 4000.0),
+            (("chain", 100), 0.0),
+        ];
+        let t = Table::new(&rows.map(|((m, s), v)| row(m, s, v)));
+        let get = |m, n, s| t.get(m, At("laggard", n, 1.0, "u64", s), LAGGARD_FOLDED);
+        assert_eq!(get("mpsc", 2, None), Some(4000.0));
+        assert_eq!(get("mpsc", 2, Some(100)), Some(400.0));
+        assert_eq!(get("chain", 4, None), None);
+        assert_eq!(t.media, ["chain", "mpsc"]);
     }
 
     #[test]

@@ -26,9 +26,10 @@
 //!   and moves the pin. No user callback runs under it: [`Reader::recv_with`] hands the
 //!   folded value to its callback after unlocking.
 //! * `Published::version` (atomic, on another cache line): the count of committed sends,
-//!   stored (release) by each send while it holds the mutex, as its last write there. A
-//!   reader whose last receive saw the count it now loads (acquire) has nothing new and
-//!   returns without touching the mutex: spinning readers leave the writers' line alone.
+//!   raised (`fetch_max`, release) by each send right after it releases the mutex, so that a
+//!   reader that sees the news finds the lock free. A reader whose last receive saw at least
+//!   the count it now loads (acquire) has nothing new and returns without touching the mutex:
+//!   spinning readers leave the writers' line alone.
 //! * `Published::poisoned` (atomic, next to `version`): set (release) when code under the
 //!   mutex unwinds; every operation checks it (acquire) first and panics with
 //!   `chain poisoned`.
@@ -239,7 +240,8 @@ struct Shared<T> {
 
 /// The words every receive reads, on one cache line that only committing sends write.
 struct Published {
-    /// Committed sends so far (`State::committed`); stored after each one, under the mutex.
+    /// Committed sends so far (`State::committed`), raised after each one, after the unlock;
+    /// it may briefly lag the state, never lead it.
     version: AtomicU64,
     /// Set when code under the mutex panicked; never cleared.
     poisoned: AtomicBool,
@@ -303,18 +305,20 @@ impl<T: Chainable> Shared<T> {
     #[track_caller]
     fn has_news(&self, seen: u64) -> bool {
         self.check();
-        // Acquire: pairs with the release in `Shared::publish`.
-        self.published.version.load(Ordering::Acquire) != seen
+        // Acquire: pairs with the release in `Shared::publish`. The version may lag a walk
+        // that saw a send whose publisher has not raised it yet: news only when it is ahead.
+        self.published.version.load(Ordering::Acquire) > seen
     }
 
-    /// Publishes the count of committed sends; called under the mutex, after the commit.
-    fn publish(&self, state: &State<T>) {
-        // Release: a reader that loads this version (acquire) and then locks the state finds
-        // the atom (the mutex orders it anyway); one that loads an older version walks again.
-        // Only holders of the mutex write it, so a store suffices.
+    /// Publishes that `committed` sends have committed; called after the mutex is released,
+    /// so that a reader spinning on the version finds the lock free when it sees the news.
+    fn publish(&self, committed: u64) {
+        // A maximum, not a store: two senders may publish in the other order than they
+        // committed, and the version never goes back. Release: a reader that loads this version
+        // (acquire) and then locks the state finds the atom (the mutex orders it anyway).
         self.published
             .version
-            .store(state.committed(), Ordering::Release);
+            .fetch_max(committed, Ordering::Release);
     }
 }
 
@@ -483,7 +487,33 @@ impl<T: Chainable> Chain<T> {
         }
         let mut state = self.shared.lock();
         state.send(value);
-        self.shared.publish(&state);
+        let committed = state.committed();
+        drop(state);
+        self.shared.publish(committed);
+    }
+
+    /// True if sends have committed since `version` of them had (a reader's
+    /// [`version`](Reader::version)). Takes no lock and writes nothing: a thread that polls
+    /// its readers' chains this way leaves the writers' lines alone until a send changes one.
+    ///
+    /// # Panics
+    ///
+    /// With the documented message, if the chain is poisoned.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (chain, mut readers) = chain::Chain::<u64>::with_readers(1);
+    /// let seen = readers[0].version();
+    /// assert!(!chain.has_news_since(seen));
+    /// chain.send(1);
+    /// assert!(chain.has_news_since(seen));
+    /// readers[0].recv(&mut 0);
+    /// assert!(!chain.has_news_since(readers[0].version()));
+    /// ```
+    #[track_caller]
+    pub fn has_news_since(&self, version: u64) -> bool {
+        self.shared.has_news(version)
     }
 
     /// Runs a compaction sweep now: retires every atom no reader pins but the newest.
@@ -682,8 +712,9 @@ impl<T: Chainable> Reader<T> {
         }
         let mut state = self.shared.lock();
         let folded = state.send_and_walk(value, &mut self.pin, acc);
-        self.shared.publish(&state);
         self.seen = state.committed();
+        drop(state);
+        self.shared.publish(self.seen);
         folded
     }
 

@@ -62,14 +62,14 @@
 
 mod chain;
 mod chainable;
-mod doorbell;
 mod forwarder;
 mod mesh;
 mod ring;
+mod sleepers;
 mod sync;
 
 pub use crate::chain::{Chain, Reader, Stats};
 pub use crate::chainable::{Batch, Chainable};
-pub use crate::doorbell::Doorbells;
 pub use crate::forwarder::Forwarder;
 pub use crate::mesh::{Mesh, MeshReader};
+pub use crate::sleepers::Sleepers;

@@ -2,9 +2,8 @@
 //! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test -p chain --release --test loom`.
 #![cfg(loom)]
 
-use chain::{Chain, Doorbells, Reader};
-use loom::sync::atomic::{AtomicBool, Ordering};
-use loom::sync::Arc;
+use chain::{Chain, Reader, Sleepers};
+use loom::sync::{Arc, Condvar, Mutex};
 use loom::thread;
 
 fn total(reader: &mut Reader<u64>) -> u64 {
@@ -153,33 +152,94 @@ fn send_and_recv_races_send_and_recv() {
     });
 }
 
-/// A sender rings the doorbells after its send while the reader answers its bell and reads:
-/// either the reader sees the send, or the sender wakes it. The bell rings at the start (an
-/// earlier send nobody answered), so the sender may skip it only if the reader will read.
+/// `std::thread::park`'s contract, from loom's mutex and condition variable: a token that
+/// `unpark` sets and `park` waits for and takes. (loom's own `unpark` may end a wait on a
+/// mutex or a join, which no std thread does.)
+#[derive(Default)]
+struct Token {
+    set: Mutex<bool>,
+    changed: Condvar,
+}
+
+impl Token {
+    fn park(&self) {
+        let mut set = self.set.lock().unwrap();
+        while !*set {
+            set = self.changed.wait(set).unwrap();
+        }
+        *set = false;
+    }
+
+    fn unpark(&self) {
+        *self.set.lock().unwrap() = true;
+        self.changed.notify_one();
+    }
+}
+
+/// The progress adapter's wake protocol: a worker receives until it has every send, and
+/// whenever its chain has nothing new it parks through `Sleepers::park` (which looks at the
+/// chain's version after raising its flag); a sender wakes it only if it sees the flag up. A
+/// lost wakeup leaves the worker parked for ever, which loom reports as a deadlock.
 #[test]
-fn doorbell_loses_no_wakeup() {
+fn parking_loses_no_wakeup() {
     loom::model(|| {
         let (chain, mut readers) = Chain::<u64>::with_readers(2);
         let mut receiver = readers.pop().unwrap();
         let mut sender = readers.pop().unwrap();
-        let bells = Arc::new(Doorbells::new(2));
-        bells.ring_others(0, |_| ());
-        let woken = Arc::new(AtomicBool::new(false));
-        let worker = {
-            let (bells, woken) = (bells.clone(), woken.clone());
+        let sleepers = Arc::new(Sleepers::new(2));
+        let token = Arc::new(Token::default());
+        let sending = {
+            let (sleepers, token) = (sleepers.clone(), token.clone());
             thread::spawn(move || {
-                sender.send_and_recv(&mut 1, &mut 0);
-                bells.ring_others(0, |_| woken.store(true, Ordering::Relaxed));
+                for value in [1, 2] {
+                    sender.send_and_recv(&mut { value }, &mut 0);
+                    sleepers.wake_others(0, |_| token.unpark());
+                }
             })
         };
-        bells.answer(1);
-        let seen = total(&mut receiver);
-        worker.join().unwrap();
-        assert!(
-            seen == 1 || woken.load(Ordering::Relaxed),
-            "the receiver missed the send and nobody woke it"
-        );
-        drop(chain);
+        let mut seen = 0;
+        loop {
+            seen += total(&mut receiver);
+            if seen == 3 {
+                break;
+            }
+            let version = receiver.version();
+            sleepers.park(1, || chain.has_news_since(version), || token.park());
+        }
+        sending.join().unwrap();
+    });
+}
+
+/// Two senders publish their versions after unlocking, so they may publish in the other order
+/// than they committed: the version must never go back (a late, smaller publish would hide the
+/// other send from a worker that then parks, and its sender may have found no flag up).
+#[test]
+fn parking_with_two_senders_loses_no_wakeup() {
+    loom::model(|| {
+        let (chain, mut readers) = Chain::<u64>::with_readers(1);
+        let mut receiver = readers.pop().unwrap();
+        let sleepers = Arc::new(Sleepers::new(3));
+        let token = Arc::new(Token::default());
+        let senders: Vec<_> = [(1, 1), (2, 2)]
+            .into_iter()
+            .map(|(me, value)| {
+                let (chain, sleepers, token) = (chain.clone(), sleepers.clone(), token.clone());
+                thread::spawn(move || {
+                    chain.send(value);
+                    sleepers.wake_others(me, |_| token.unpark());
+                })
+            })
+            .collect();
+        let mut seen = 0;
+        loop {
+            seen += total(&mut receiver);
+            if seen == 3 {
+                break;
+            }
+            let version = receiver.version();
+            sleepers.park(0, || chain.has_news_since(version), || token.park());
+        }
+        senders.into_iter().for_each(|s| s.join().unwrap());
     });
 }
 
@@ -246,56 +306,11 @@ fn reader_sees_per_writer_prefixes() {
     });
 }
 
-/// The progress adapter's poll: a worker loads its channel's bell (no write) and, only if it
-/// rings, answers it and receives. The bell starts silent, or ringing for an earlier send the
-/// worker was woken for but has not received: either way, after a concurrent send, the worker
-/// sees everything, or was woken, or its bell still rings for its next poll. (Here the chain's
-/// lock orders the answer and the send whenever the receive has news; the fences themselves
-/// are what `doorbell_loses_no_wakeup` checks.)
-#[test]
-fn poll_then_receive_loses_no_wakeup() {
-    for earlier in [false, true] {
-        loom::model(move || {
-            let (chain, mut readers) = Chain::<u64>::with_readers(2);
-            let mut receiver = readers.pop().unwrap();
-            let mut sender = readers.pop().unwrap();
-            let bells = Arc::new(Doorbells::new(2));
-            let expected = if earlier {
-                sender.send_and_recv(&mut 1, &mut 0);
-                bells.ring_others(0, |_| ());
-                3
-            } else {
-                2
-            };
-            let woken = Arc::new(AtomicBool::new(false));
-            let worker = {
-                let (bells, woken) = (bells.clone(), woken.clone());
-                thread::spawn(move || {
-                    sender.send_and_recv(&mut 2, &mut 0);
-                    bells.ring_others(0, |_| woken.store(true, Ordering::Relaxed));
-                })
-            };
-            let mut seen = 0;
-            if bells.rings(1) {
-                bells.answer(1);
-                seen = total(&mut receiver);
-            }
-            worker.join().unwrap();
-            assert!(
-                seen == expected || woken.load(Ordering::Relaxed) || bells.rings(1),
-                "the worker saw {seen} of {expected}, nobody woke it, and its bell is silent"
-            );
-            drop(chain);
-        });
-    }
-}
-
 /// Two writers send and drive the forwarder concurrently; whichever forwards, the deltas
 /// handed on are numbered 0, 1, ... and add up to both sends once both calls have returned.
 #[test]
 fn forwarder_forwards_every_send() {
     use chain::Forwarder;
-    use loom::sync::Mutex;
     loom::model(|| {
         let (chain, mut readers) = Chain::<u64>::with_readers(1);
         let forwarder = Arc::new(Forwarder::new(readers.pop().unwrap()));

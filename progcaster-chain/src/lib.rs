@@ -14,8 +14,7 @@
 //!   local worker an [`Endpoint`] of the chain for a progress channel, creating the chain
 //!   with one reader per local worker when the first worker arrives;
 //! * [`Endpoint`] sends consolidated batches, receives what is new, and wakes the other
-//!   workers through a caller-supplied function, only when their view goes from "nothing new"
-//!   to "something new";
+//!   workers through a caller-supplied function, only those that park;
 //! * [`live_chains`] counts the chains alive in the process, so tests can prove reclamation;
 //!   [`TRACE_VAR`] names a file to which each chain's creation is appended, so that test
 //!   suites one cannot edit (timely's and differential's own) can prove the chain was used,
@@ -27,19 +26,16 @@
 //!
 //! # Wakeups
 //!
-//! Each chain has a doorbell per local worker ([`chain::Doorbells`]): "this channel may hold
-//! news for you". A sender merges its batch into the chain and reads back what is new in the
-//! same critical section, then rings the other workers' bells; for each bell it started (it
-//! was silent) it calls the worker's wake function, which unparks its thread. A worker
-//! [`polls`](Rendezvous::poll) whenever it looks for work: it loads the bells of the channels
-//! it joined, writing nothing, and lists those that ring. A receive silences the channel's
-//! bell before reading the chain. Senders fence between their send and their look at the
-//! bells, receivers between the silencing and their read, so either a sender sees a bell
-//! silent (and rings it, and wakes), or the worker's later read sees the send; a ring the
-//! poll misses came with a wake, which makes the worker poll again. No wakeup is lost (the
-//! protocol is modelled by loom in the chain crate). Nothing is allocated per wake, a worker
-//! already due to look is not woken again, and a sender whose peers' bells already ring
-//! writes nothing to them.
+//! A sender merges its batch into the chain and reads back what is new in the same critical
+//! section. A worker [`polls`](Rendezvous::poll) whenever it looks for work: it loads the
+//! version of each chain it joined, writing nothing, and lists those that moved since its
+//! reader last looked. Before its thread parks, timely's worker calls
+//! [`park`](Rendezvous::park), which announces the park in a flag per worker
+//! ([`chain::Sleepers`]) and polls once more; a sender, after its send, wakes (through the
+//! worker's wake function, which unparks its thread) only the workers whose flag is up. A fence
+//! on each side makes either the last poll see the send or the sender see the flag, so no
+//! wakeup is lost (modelled by loom in the chain crate). While nobody parks, a send reads one
+//! flag per peer and writes nothing on any peer's behalf; nothing is allocated per wake.
 //!
 //! # Reclamation
 //!

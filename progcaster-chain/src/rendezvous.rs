@@ -3,10 +3,11 @@
 use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
-use chain::{Batch, Chain, Doorbells, Forwarder, Reader};
+use chain::{Batch, Chain, Forwarder, Reader, Sleepers};
+use crossbeam_utils::CachePadded;
 
 use crate::{fault, trace};
 
@@ -39,17 +40,23 @@ pub fn live_chains() -> usize {
 /// How to make a parked worker look at its chains again.
 type Wake = Box<dyn Fn() + Send + Sync>;
 
-/// The channels a worker joined, each with the chain's bells, for its polls.
-type Joined = Mutex<Vec<(usize, Arc<Doorbells>)>>;
+/// The channels a worker joined, each with its chain, for its polls.
+type Joined = Mutex<Vec<(usize, Arc<dyn Watched>)>>;
+
+/// A chain seen through the versions its readers last looked at, whatever its key type.
+trait Watched: Send + Sync {
+    /// Whether sends committed since local worker `local` last looked at the chain.
+    fn has_news(&self, local: usize) -> bool;
+}
 
 /// One progress channel's chain, shared by the local workers.
 struct Slot<K: Ord + Clone + Send + Sync> {
     chain: Chain<Batch<K>>,
     /// Readers registered when the chain was created, taken by each worker as it joins.
     readers: Mutex<Vec<Option<Reader<Batch<K>>>>>,
-    /// Indexed by local worker: whether the worker may have news on this channel (see the
-    /// crate docs). Shared with the workers' lists of channels to poll.
-    bells: Arc<Doorbells>,
+    /// Indexed by local worker: the chain's version when the worker last looked at it
+    /// ([`Reader::version`]), written and read only by that worker's thread.
+    seen: Box<[CachePadded<AtomicU64>]>,
     /// With other processes to forward to: one more reader of the chain, driven by the
     /// workers' sends, whose deltas go to the other processes.
     forwarder: Option<Forwarder<Batch<K>>>,
@@ -58,6 +65,14 @@ struct Slot<K: Ord + Clone + Send + Sync> {
     /// The counts at capability keys of everything forwarded so far (see [`Endpoint::forward`]);
     /// used only by the forwarder of the moment.
     forwarded: Mutex<Batch<K>>,
+}
+
+impl<K: Ord + Clone + Send + Sync> Watched for Slot<K> {
+    fn has_news(&self, local: usize) -> bool {
+        // Relaxed: only this worker's thread writes it.
+        self.chain
+            .has_news_since(self.seen[local].load(Ordering::Relaxed))
+    }
 }
 
 impl<K: Ord + Clone + Send + Sync> Slot<K> {
@@ -70,7 +85,9 @@ impl<K: Ord + Clone + Send + Sync> Slot<K> {
         Slot {
             chain,
             readers: Mutex::new(readers.into_iter().map(Some).collect()),
-            bells: Arc::new(Doorbells::new(threads)),
+            seen: (0..threads)
+                .map(|_| CachePadded::new(AtomicU64::new(0)))
+                .collect(),
             forwarder,
             held: Mutex::new(Batch::new()),
             forwarded: Mutex::new(Batch::new()),
@@ -102,7 +119,9 @@ pub struct Rendezvous {
     slots: Mutex<HashMap<usize, Entry>>,
     /// Indexed by local worker: how to make it poll (unpark its thread), set once.
     wakes: Box<[OnceLock<Wake>]>,
-    /// Indexed by local worker: the channels it joined, with their bells, to poll.
+    /// Indexed by local worker: whether it is about to park, so that senders wake it.
+    sleepers: Sleepers,
+    /// Indexed by local worker: the channels it joined, to poll.
     joined: Box<[Joined]>,
 }
 
@@ -126,6 +145,7 @@ impl Rendezvous {
             threads,
             slots: Mutex::new(HashMap::new()),
             wakes: (0..threads).map(|_| OnceLock::new()).collect(),
+            sleepers: Sleepers::new(threads),
             joined: (0..threads).map(|_| Mutex::new(Vec::new())).collect(),
         })
     }
@@ -140,24 +160,23 @@ impl Rendezvous {
         self.lock().len()
     }
 
-    /// Registers how to make worker `worker` (a global index) call [`poll`](Self::poll) soon,
+    /// Registers how to wake worker `worker` (a global index) from [`park`](Self::park),
     /// typically by unparking its thread. Only the first registration of a worker counts.
     ///
-    /// `wake` is called from other workers' threads, at most once between two polls of the
-    /// worker that find news. A ring before the registration wakes nobody: a worker must poll
-    /// after registering, before it parks (timely's worker polls on every step).
+    /// `wake` is called from other workers' threads after a send, only while the worker is
+    /// parking. Register it before the worker first parks (timely does so when it builds
+    /// its first progress channel, on the worker's thread).
     pub fn set_wake(&self, worker: usize, wake: impl Fn() + Send + Sync + 'static) {
-        // A sender that rings a bell before this (it finds no wake function) leaves the bell
-        // ringing, so the worker's first poll finds it.
         let _ = self.wakes[worker % self.threads].set(Box::new(wake));
     }
 
-    /// Appends to `news` the channels on which worker `worker` may have something new to
-    /// [`recv`](Endpoint::recv): those whose bell for it rings; true if it listed any.
+    /// Appends to `news` the channels on which worker `worker` has something new to
+    /// [`recv`](Endpoint::recv): those whose chain has committed sends since the worker last
+    /// looked; true if it listed any.
     ///
-    /// Writes nothing shared: a load of each joined channel's bell, which stays in the worker's
-    /// cache until a sender rings it. A worker should poll whenever it looks for work, and
-    /// receive on every channel listed (the receive silences the bell).
+    /// Writes nothing shared: a load of each joined chain's version, which stays in the
+    /// worker's cache until a sender changes it. A worker should poll whenever it looks for
+    /// work, and receive on every channel listed.
     ///
     /// # Examples
     /// ```
@@ -179,21 +198,43 @@ impl Rendezvous {
         // Only this worker's thread takes this lock (its joins, leaves and polls): it costs no
         // shared line.
         let joined = self.joined[local].lock().expect("joined channels poisoned");
-        for (channel, bells) in joined.iter() {
-            // A ring this load misses comes with a wake (the ringer found the bell silent),
-            // which ends the worker's next park at once: the poll after it sees the ring.
-            if bells.rings(local) {
-                news.push(*channel);
-            }
-        }
+        news.extend(
+            joined
+                .iter()
+                .filter(|(_, chain)| chain.has_news(local))
+                .map(|&(channel, _)| channel),
+        );
         news.len() > before
     }
 
-    /// Wakes worker `local` after a sender started one of its channels' bells.
-    fn wake(&self, local: usize) {
-        if let Some(wake) = self.wakes[local].get() {
-            wake();
-        }
+    /// Parks worker `worker` by calling `park` (which must return when the worker's wake
+    /// function is called, also if that happened first, as `std::thread::park` does), unless
+    /// a chain it joined has news. Senders wake the worker while this runs, and only then.
+    ///
+    /// # Examples
+    /// ```
+    /// let rendezvous = progcaster_chain::Rendezvous::new(2);
+    /// let mut a = rendezvous.join::<u8>(7, 0);
+    /// let _b = rendezvous.join::<u8>(7, 1);
+    /// a.send([(1, 1)]);
+    /// rendezvous.park(1, || unreachable!("worker 1 has news: it does not park"));
+    /// ```
+    pub fn park(&self, worker: usize, park: impl FnOnce()) {
+        let local = worker % self.threads;
+        let has_news = || {
+            let joined = self.joined[local].lock().expect("joined channels poisoned");
+            joined.iter().any(|(_, chain)| chain.has_news(local))
+        };
+        self.sleepers.park(local, has_news, park);
+    }
+
+    /// Wakes the workers, other than `local`, that park, after a send by `local`.
+    fn wake_others(&self, local: usize) {
+        self.sleepers.wake_others(local, |worker| {
+            if let Some(wake) = self.wakes[worker].get() {
+                wake();
+            }
+        });
     }
 
     /// Joins the chain of progress channel `channel` as worker `worker` (a global index).
@@ -268,9 +309,9 @@ impl Rendezvous {
         self.joined[local]
             .lock()
             .expect("joined channels poisoned")
-            .push((channel, Arc::clone(&slot.bells)));
-        // A peer may have rung this channel's bell before we joined: it still rings, so the
-        // next poll lists the channel.
+            .push((channel, Arc::clone(&slot) as Arc<dyn Watched>));
+        // A peer may have sent before we joined: the chain's version is past the reader's (the
+        // chain was created with it), so the next poll lists the channel.
         Endpoint {
             reader,
             slot,
@@ -327,24 +368,17 @@ impl<K: Ord + Clone + Send + Sync + 'static> Endpoint<K> {
     /// Sends `updates` to every local worker, this one included.
     ///
     /// The updates are consolidated, merged into the chain (and what is new read back for
-    /// this worker's next [`recv`](Self::recv)), and the other local workers' bells rung;
-    /// a worker whose bells were all silent is woken. Nothing happens if the updates
-    /// consolidate to nothing. The caller must arrange for its own worker to call
-    /// [`recv`](Self::recv) later.
+    /// this worker's next [`recv`](Self::recv)), and the other local workers that
+    /// [`park`](Rendezvous::park) are woken. Nothing happens if the updates consolidate to
+    /// nothing. The caller must arrange for its own worker to call [`recv`](Self::recv) later.
     ///
     /// # Examples
     /// ```
-    /// use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-    /// use std::sync::Arc;
     /// let rendezvous = progcaster_chain::Rendezvous::new(2);
-    /// let woken = Arc::new(AtomicUsize::new(0));
-    /// let counter = Arc::clone(&woken);
-    /// rendezvous.set_wake(1, move || { counter.fetch_add(1, SeqCst); });
     /// let mut a = rendezvous.join::<&str>(7, 0);
     /// let mut b = rendezvous.join::<&str>(7, 1);
     /// a.send([("x", 1), ("y", 2)]);
     /// a.send([("x", -1)]);
-    /// assert_eq!(woken.load(SeqCst), 1); // woken once: the second send found it pending
     /// let mut seen = Vec::new();
     /// assert!(b.recv(|updates| seen.extend_from_slice(updates)));
     /// assert_eq!(seen, vec![("y", 2)]); // the two sends merged and cancelled in the chain
@@ -376,17 +410,21 @@ impl<K: Ord + Clone + Send + Sync + 'static> Endpoint<K> {
     }
 
     /// Sends the consolidated `scratch` (leaving it empty), reads back what is new, and
-    /// wakes the other workers that may not know of it.
+    /// wakes the other workers that park.
     fn publish(&mut self) {
         if self.scratch.updates().is_empty() {
             return;
         }
         self.reader
             .send_and_recv(&mut self.scratch, &mut self.received);
-        let rendezvous = &self.rendezvous;
-        self.slot
-            .bells
-            .ring_others(self.local, |worker| rendezvous.wake(worker));
+        self.looked();
+        self.rendezvous.wake_others(self.local);
+    }
+
+    /// Records the version this worker's reader has now looked at, for its polls.
+    fn looked(&self) {
+        // Relaxed: read only by this worker's thread.
+        self.slot.seen[self.local].store(self.reader.version(), Ordering::Relaxed);
     }
 
     /// Hands everything new, as one consolidated slice of updates, to `logic`.
@@ -397,10 +435,8 @@ impl<K: Ord + Clone + Send + Sync + 'static> Endpoint<K> {
     /// What this worker sent is read back by its send; it arrives here with the rest.
     /// `logic` runs after the chain's lock is released.
     pub fn recv(&mut self, logic: impl FnOnce(&[(K, i64)])) -> bool {
-        // Answer before reading, so that a send we do not see finds the bell silent and
-        // wakes us.
-        self.slot.bells.answer(self.local);
         self.reader.recv(&mut self.received);
+        self.looked();
         if self.received.updates().is_empty() {
             return false;
         }
@@ -569,8 +605,6 @@ fn check_premise<K: Ord>(
 
 impl<K: Ord + Clone + Send + Sync + 'static> Drop for Endpoint<K> {
     fn drop(&mut self) {
-        // Senders never ring this worker for this channel again.
-        self.slot.bells.retire(self.local);
         self.rendezvous.leave(self.channel, self.local);
     }
 }

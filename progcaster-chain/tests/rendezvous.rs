@@ -75,7 +75,7 @@ fn late_joiner_sees_everything_sent_before() {
 }
 
 #[test]
-fn wakes_only_from_silent_to_ringing() {
+fn polls_list_news_and_sends_wake_only_parked_workers() {
     let _serial = serial();
     let rendezvous = Rendezvous::new(2);
     let woken = Arc::new(AtomicUsize::new(0));
@@ -92,36 +92,70 @@ fn wakes_only_from_silent_to_ringing() {
         sender.send([(round, 1)]);
         sender.send([(round, 1)]);
         other_sender.send([(round, 1)]);
-        assert_eq!(
-            woken.load(SeqCst),
-            2 * (round as usize + 1),
-            "one wake per channel whose bell was silent, however many sends"
-        );
         assert!(rendezvous.poll(3, &mut news));
         assert_eq!(news, vec![0, 1], "both channels listed");
         news.clear();
         assert_eq!(collect(&mut receiver), vec![(round, 2)]);
-        assert!(rendezvous.poll(3, &mut news), "channel 1 still rings");
+        assert!(rendezvous.poll(3, &mut news), "channel 1 still has news");
         assert_eq!(news, vec![1]);
         news.clear();
         assert_eq!(collect(&mut other_receiver), vec![(round, 1)]);
-        assert!(!rendezvous.poll(3, &mut news), "every bell answered");
-        // The receiver's bells are silent again: an empty send would wake it, so it must
-        // not send (the next round's count, or the last assertion, would show the extra wake).
+        assert!(!rendezvous.poll(3, &mut news), "everything received");
+        // A worker with news does not park.
+        sender.send([(round, -1)]);
+        rendezvous.park(3, || panic!("parked with news"));
+        collect(&mut receiver);
+        // An empty send is no send.
         sender.send([]);
+        assert!(!rendezvous.poll(3, &mut news));
     }
-    // A worker's own sends do not wake it; the caller schedules itself.
+    assert_eq!(woken.load(SeqCst), 0, "nobody parked, so nobody was woken");
+    // A worker's own sends are no news to its polls; the caller schedules itself.
     receiver.send([(9, 1)]);
-    assert_eq!(woken.load(SeqCst), 10);
     assert!(!rendezvous.poll(3, &mut news));
-    // A channel the worker left is no longer listed, and no longer rings it.
+    // A channel the worker left is no longer listed.
     drop(other_receiver);
     other_sender.send([(1, 1)]);
-    assert_eq!(woken.load(SeqCst), 10);
     assert!(!rendezvous.poll(3, &mut news));
-    sender.send([(1, 1)]);
-    assert!(rendezvous.poll(3, &mut news));
-    assert_eq!(news, vec![0]);
+}
+
+#[test]
+fn a_send_wakes_a_parked_worker() {
+    let _serial = serial();
+    let rendezvous = Arc::new(Rendezvous::new(2));
+    let mut sender = rendezvous.join::<u8>(0, 0);
+    let mut receiver = rendezvous.join::<u8>(0, 1);
+    let (parking, parked) = std::sync::mpsc::channel();
+    let (waking, woke) = std::sync::mpsc::channel();
+    let worker = {
+        let rendezvous = Arc::clone(&rendezvous);
+        std::thread::spawn(move || {
+            let thread = std::thread::current();
+            rendezvous.set_wake(1, move || thread.unpark());
+            for _ in 0..2 {
+                let mut slept = false;
+                rendezvous.park(1, || {
+                    slept = true;
+                    parking.send(()).unwrap();
+                    std::thread::park();
+                });
+                waking.send(slept).unwrap();
+                collect(&mut receiver);
+            }
+        })
+    };
+    for _ in 0..2 {
+        parked
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the worker parks");
+        sender.send([(1, 1)]);
+        assert_eq!(
+            woke.recv_timeout(Duration::from_secs(60)),
+            Ok(true),
+            "the send woke it"
+        );
+    }
+    worker.join().unwrap();
 }
 
 #[test]
@@ -162,7 +196,7 @@ fn no_lost_wakeups_under_contention() {
             std::thread::spawn(move || {
                 let me = std::thread::current();
                 rendezvous.set_wake(index, move || me.unpark());
-                // Two channels: the worker's bell must cover both.
+                // Two channels: a send on either must wake the worker.
                 let mut endpoints = [
                     rendezvous.join::<u64>(11, index),
                     rendezvous.join::<u64>(12, index),
@@ -201,7 +235,7 @@ fn no_lost_wakeups_under_contention() {
                     // Only a wake (or a rare spurious unpark) ends this park early; a lost
                     // wakeup shows as a park that runs to its timeout.
                     let parked = Instant::now();
-                    std::thread::park_timeout(Duration::from_secs(10));
+                    rendezvous.park(index, || std::thread::park_timeout(Duration::from_secs(10)));
                     assert!(
                         parked.elapsed() < Duration::from_secs(9),
                         "lost wakeup: a worker slept with news it was never told of"
@@ -271,8 +305,8 @@ fn send_consolidated_checks_its_input_in_debug_builds() {
     a.send_consolidated([(3, 1), (1, 1)]);
 }
 
-/// A worker joins a channel after a peer sent on it (and rang it), then the peer sends again:
-/// the worker's poll lists the channel (the chain and its bells exist from the first join).
+/// A worker joins a channel after a peer sent on it, then the peer sends again: the worker's
+/// poll lists the channel (the chain, and the worker's reader, exist from the first join).
 #[test]
 fn late_joiner_is_polled() {
     let _serial = serial();
@@ -280,7 +314,7 @@ fn late_joiner_is_polled() {
     let mut a = rendezvous.join::<u32>(5, 0);
     a.send([(1, 1)]);
     let mut news = Vec::new();
-    // Worker 1 polls before it joins (busy building another dataflow): it answers its bell.
+    // Worker 1 polls before it joins (busy building another dataflow): nothing to list yet.
     rendezvous.poll(1, &mut news);
     assert!(news.is_empty());
     let mut b = rendezvous.join::<u32>(5, 1);
@@ -293,7 +327,7 @@ fn late_joiner_is_polled() {
     assert_eq!(collect(&mut b), vec![(1, 1), (2, 1)]);
 }
 
-/// A poll lists the channels whose bells ring, and only those.
+/// A poll lists the channels whose chains have news for the worker, and only those.
 #[test]
 fn poll_lists_only_channels_with_news() {
     let _serial = serial();

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use csv::{ErrorKind, StringRecord};
 use serde::{de::DeserializeOwned, Serialize};
 
 /// Reads every row of the CSV file at `path` (a header line, then one row a line).
@@ -9,46 +10,37 @@ use serde::{de::DeserializeOwned, Serialize};
 /// A row with too few or too many fields, or a field that does not parse as its column's
 /// type, is an error `PATH:LINE: column N (NAME): WHAT` for the first such row.
 pub fn read_rows<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, String> {
-    let at = |e: csv::Error| located(path, e);
+    let at = |e| located(path, &StringRecord::new(), e);
     let mut reader = csv::Reader::from_path(path).map_err(at)?;
     let header = reader.headers().map_err(at)?.clone();
-    reader
-        .deserialize()
-        .map(|row| {
-            row.map_err(|e| match e.kind() {
-                csv::ErrorKind::Deserialize { pos, err } => {
-                    let column = err.field().map_or(0, |f| f as usize);
-                    format!(
-                        "{}:{}: column {} ({}): {}",
-                        path.display(),
-                        pos.as_ref().map_or(0, |p| p.line()),
-                        column + 1,
-                        header.get(column).unwrap_or("?"),
-                        err.kind()
-                    )
-                }
-                _ => at(e),
-            })
-        })
-        .collect()
+    let row = |row: Result<T, csv::Error>| row.map_err(|e| located(path, &header, e));
+    reader.deserialize().map(row).collect()
 }
 
-/// `PATH:LINE: WHAT` for an error that is not about one field.
-fn located(path: &Path, e: csv::Error) -> String {
-    match (e.position(), e.kind()) {
-        (
-            Some(pos),
-            csv::ErrorKind::UnequalLengths {
-                expected_len, len, ..
-            },
-        ) => format!(
-            "{}:{}: {len} fields where the header has {expected_len}",
-            path.display(),
-            pos.line()
-        ),
-        (Some(pos), _) => format!("{}:{}: {e}", path.display(), pos.line()),
-        (None, _) => format!("{}: {e}", path.display()),
-    }
+/// `PATH:LINE: WHAT` for an error in the CSV file at `path` whose header is `header`.
+fn located(path: &Path, header: &StringRecord, e: csv::Error) -> String {
+    let line = e.position().map(|p| format!(":{}", p.line()));
+    let what = match e.kind() {
+        ErrorKind::Deserialize { err, .. } => {
+            let column = err.field().map_or(0, |f| f as usize);
+            let name = header.get(column).unwrap_or("?");
+            format!("column {} ({name}): {}", column + 1, err.kind())
+        }
+        ErrorKind::UnequalLengths { len, .. } => {
+            format!("{len} fields where the header has {}", header.len())
+        }
+        _ => e.to_string(),
+    };
+    format!("{}{}: {what}", path.display(), line.unwrap_or_default())
+}
+
+/// Reads the rows of `csv` and the one-row run description beside it ([`meta_path`]).
+pub fn read_with_meta<T: DeserializeOwned, M: DeserializeOwned>(
+    csv: &Path,
+) -> Result<(Vec<T>, M), String> {
+    let (rows, meta_csv) = (read_rows(csv)?, meta_path(csv));
+    let no_row = || format!("{}: no row", meta_csv.display());
+    Ok((rows, read_rows(&meta_csv)?.pop().ok_or_else(no_row)?))
 }
 
 /// Writes `rows` as CSV to `path` (creating its folder): a header from the field names, then

@@ -1,6 +1,7 @@
-//! The shared reporting path: malformed CSV rows are rejected with their line, plots need no fonts.
+//! The shared reporting path: malformed CSV rows are rejected with their line, figures and
+//! tables are written by one rule, templates are filled, plots need no fonts.
 
-use report::{read_rows, svg_panels, write_rows, Panel};
+use report::{fill, markdown_table, median, read_rows, svg_panels, write_rows, Figures, Panel};
 
 #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
 struct Row {
@@ -67,12 +68,8 @@ fn rows_round_trip() {
 #[test]
 fn svg_plot_has_text_without_fonts() {
     let path = temp("p.svg");
-    let panel = |title: &str| Panel {
-        title: title.into(),
-        x_label: "x".into(),
-        y_label: "y".into(),
-        series: vec![("chain".into(), vec![(1.0, 10.0), (2.0, 100.0)])],
-    };
+    let series = vec![("chain".into(), vec![(1.0, 10.0), (2.0, 100.0)])];
+    let panel = |title: &str| (title.into(), "x".into(), "y".into(), series.clone());
     svg_panels(
         &path,
         (760, 440),
@@ -87,4 +84,51 @@ fn svg_plot_has_text_without_fonts() {
     );
     let empty = Panel::default();
     assert!(svg_panels(&path, (100, 100), None, &[empty]).is_err());
+}
+
+#[test]
+fn medians_and_figures() {
+    let medians = [
+        (vec![3.0, 1.0, 2.0], Some(2.0)),
+        (vec![1.0, 1.4], Some(1.2)),
+        (vec![], None),
+    ];
+    for (values, expected) in medians {
+        assert_eq!(median(values), expected);
+    }
+    let figures = [
+        (Figures::Compact, Some(4.0), "4"),
+        (Figures::Compact, Some(87.034), "87.03"),
+        (Figures::Compact, Some(0.1234), "0.123"),
+        (Figures::Compact, None, "-"),
+        (Figures::Aligned, Some(4.0), "4.000"),
+        (Figures::Aligned, Some(123.44), "123.4"),
+        (Figures::Aligned, Some(1234.4), "1234"),
+        (Figures::Aligned, Some(f64::NAN), "-"),
+    ];
+    for (style, v, expected) in figures {
+        assert_eq!(style.format(v), expected, "{v:?}");
+    }
+}
+
+#[test]
+fn tables_and_templates() {
+    let rows = [vec!["chain".into(), Figures::Compact.format(1.5)]];
+    let table = markdown_table("medium | value", "lr", rows);
+    assert_eq!(table, "| medium | value |\n|---|---:|\n| chain | 1.50 |\n");
+    let v = |name: &str| (name == "n").then(|| "2".to_string());
+    assert_eq!(
+        fill("N = {n}, {not a name}", v).unwrap(),
+        "N = 2, {not a name}"
+    );
+    assert_eq!(fill("{m}", v).unwrap_err(), "no value for {m}");
+    // Sections: `{?name}` keeps its text where the value is not empty, `{!name}` where it is.
+    let v = |name: &str| {
+        ["n", "empty"]
+            .contains(&name)
+            .then(|| name.replace("empty", ""))
+    };
+    let sections = "{?n}[{n}]{/}{!n}no{/}{?empty}{m}{/}{!empty}\n(none){/}";
+    assert_eq!(fill(sections, v).unwrap(), "[n]\n(none)");
+    assert_eq!(fill("{?m}x{/}", v).unwrap_err(), "no value for {m}");
 }

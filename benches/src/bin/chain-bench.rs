@@ -11,7 +11,7 @@ use benches::report::{write_report, Meta, Row};
 use benches::{run, KeyKind, MediumKind, RunSpec, Scenario};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-use report::{median, meta_path, read_rows, write_rows};
+use report::{median, meta_path, read_with_meta, write_rows};
 
 #[global_allocator]
 static ALLOC: benches::CountingAlloc = benches::CountingAlloc;
@@ -129,9 +129,7 @@ fn real_main() -> Result<(), String> {
     };
     let reps = a.reps.unwrap_or(if q { 1 } else { 3 }).max(1);
     if let Some(p) = &a.from_csv {
-        let rows = read_rows::<Row>(p)?;
-        let meta = read_rows::<Meta>(&meta_path(p))?.pop();
-        let meta = meta.ok_or_else(|| format!("{}: no row", meta_path(p).display()))?;
+        let (rows, meta) = read_with_meta::<Row, Meta>(p)?;
         write_report(&report_dir, &rows, &meta)?;
         eprintln!("wrote {}", report_dir.join("RESULTS.md").display());
         return Ok(());
