@@ -176,6 +176,26 @@ impl Token {
     }
 }
 
+/// Receives until `receiver` has folded `expected`, parking as thread `me` of `sleepers`
+/// (through `token`) whenever the chain has nothing new, as the progress adapter's worker does.
+fn receive_until(
+    expected: u64,
+    chain: &Chain<u64>,
+    receiver: &mut Reader<u64>,
+    (sleepers, me): (&Sleepers, usize),
+    token: &Token,
+) {
+    let mut seen = 0;
+    loop {
+        seen += total(receiver);
+        if seen == expected {
+            return;
+        }
+        let version = receiver.version();
+        sleepers.park(me, || chain.has_news_since(version), || token.park());
+    }
+}
+
 /// The progress adapter's wake protocol: a worker receives until it has every send, and
 /// whenever its chain has nothing new it parks through `Sleepers::park` (which looks at the
 /// chain's version after raising its flag); a sender wakes it only if it sees the flag up. A
@@ -197,15 +217,7 @@ fn parking_loses_no_wakeup() {
                 }
             })
         };
-        let mut seen = 0;
-        loop {
-            seen += total(&mut receiver);
-            if seen == 3 {
-                break;
-            }
-            let version = receiver.version();
-            sleepers.park(1, || chain.has_news_since(version), || token.park());
-        }
+        receive_until(3, &chain, &mut receiver, (&sleepers, 1), &token);
         sending.join().unwrap();
     });
 }
@@ -230,15 +242,7 @@ fn parking_with_two_senders_loses_no_wakeup() {
                 })
             })
             .collect();
-        let mut seen = 0;
-        loop {
-            seen += total(&mut receiver);
-            if seen == 3 {
-                break;
-            }
-            let version = receiver.version();
-            sleepers.park(0, || chain.has_news_since(version), || token.park());
-        }
+        receive_until(3, &chain, &mut receiver, (&sleepers, 0), &token);
         senders.into_iter().for_each(|s| s.join().unwrap());
     });
 }

@@ -24,7 +24,7 @@ use timely::container::CapacityContainerBuilder;
 use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::operator::Operator;
 use timely::dataflow::operators::{ConnectLoop, Feedback};
-use timely::logging::TimelyProgressEventBuilder;
+use timely::logging::{TimelyProgressEvent, TimelyProgressEventBuilder};
 
 use examples::{
     emit_checksum, emit_metric, emit_run_info, fail, medium, thread_context_switches, WorkerArgs,
@@ -107,7 +107,7 @@ struct Counts {
 
 /// The bytes a progress message with these updates takes on the wire between processes: the
 /// networking header (six `usize` fields) and the `Bincode` payload `(source, seq, batch)`.
-fn wire_bytes(event: &timely::logging::TimelyProgressEvent<u64>) -> u64 {
+fn wire_bytes(event: &TimelyProgressEvent<u64>) -> u64 {
     use timely::communication::Bytesable;
     use timely::progress::{ChangeBatch, Location, Port};
     let mut batch = ChangeBatch::<(Location, u64)>::new();
@@ -129,6 +129,25 @@ fn wire_bytes(event: &timely::logging::TimelyProgressEvent<u64>) -> u64 {
         payload: (event.source, event.seq_no, batch),
     };
     (6 * std::mem::size_of::<usize>() + message.length_in_bytes()) as u64
+}
+
+/// Calls `f` with every progress receipt (not send) that `worker`'s progress log records. One
+/// callback a worker: a second registration replaces the first.
+fn on_receipts(
+    worker: &timely::worker::Worker,
+    mut f: impl FnMut(&TimelyProgressEvent<u64>) + 'static,
+) {
+    worker
+        .log_register()
+        .expect("workers log")
+        .insert::<TimelyProgressEventBuilder<u64>, _>(
+            &format!("timely/progress/{}", std::any::type_name::<u64>()),
+            move |_time, batch| {
+                for (_, event) in batch.iter().flatten().filter(|(_, e)| !e.is_send) {
+                    f(event);
+                }
+            },
+        );
 }
 
 fn main() {
@@ -157,38 +176,22 @@ fn main() {
         let (index, peers) = (worker.index(), worker.peers());
         if count_remote && index % threads == 0 {
             let remote = Rc::clone(&remote);
-            worker
-                .log_register()
-                .expect("workers log")
-                .insert::<TimelyProgressEventBuilder<u64>, _>(
-                    &format!("timely/progress/{}", std::any::type_name::<u64>()),
-                    move |_time, batch| {
-                        for (_, event) in batch.iter().flatten().filter(|(_, e)| !e.is_send) {
-                            // A forwarded delta's source is `peers + process`; a stock batch's
-                            // is its worker; chain receipts name the receiving worker.
-                            if event.source >= peers || event.source / threads != index / threads {
-                                let (messages, bytes) = remote.get();
-                                remote.set((messages + 1, bytes + wire_bytes(event)));
-                            }
-                        }
-                    },
-                );
+            on_receipts(worker, move |event| {
+                // A forwarded delta's source is `peers + process`; a stock batch's is its
+                // worker; chain receipts name the receiving worker.
+                if event.source >= peers || event.source / threads != index / threads {
+                    let (messages, bytes) = remote.get();
+                    remote.set((messages + 1, bytes + wire_bytes(event)));
+                }
+            });
         }
         if count_folds {
             let folds = Rc::clone(&folds);
-            worker
-                .log_register()
-                .expect("workers log")
-                .insert::<TimelyProgressEventBuilder<u64>, _>(
-                    &format!("timely/progress/{}", std::any::type_name::<u64>()),
-                    move |_time, batch| {
-                        for (_, event) in batch.iter().flatten().filter(|(_, e)| !e.is_send) {
-                            let (receipts, updates) = folds.get();
-                            let n = (event.messages.len() + event.internal.len()) as u64;
-                            folds.set((receipts + 1, updates + n));
-                        }
-                    },
-                );
+            on_receipts(worker, move |event| {
+                let (receipts, updates) = folds.get();
+                let n = (event.messages.len() + event.internal.len()) as u64;
+                folds.set((receipts + 1, updates + n));
+            });
         }
 
         worker.dataflow::<u64, _, _>(move |scope| {

@@ -4,6 +4,7 @@ use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// What a child process left behind.
@@ -75,25 +76,28 @@ pub fn spawn(mut command: Command) -> std::process::Child {
         .expect("start child")
 }
 
+/// Reads `child`'s stdout and stderr to their ends on two threads, from now on, so that a
+/// chatty child cannot block on a full pipe; joining them gives what it wrote.
+fn drain(child: &mut std::process::Child) -> (JoinHandle<String>, JoinHandle<String>) {
+    fn read_all(mut pipe: impl Read + Send + 'static) -> JoinHandle<String> {
+        std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = pipe.read_to_string(&mut s);
+            s
+        })
+    }
+    let out = child.stdout.take().expect("piped stdout");
+    let err = child.stderr.take().expect("piped stderr");
+    (read_all(out), read_all(err))
+}
+
 /// Waits for `child` until `deadline` has passed since `start` (running time: see
 /// [`Deadline`]), killing it then.
 ///
 /// # Panics
 /// If the child is still running at the deadline.
 pub fn wait(mut child: std::process::Child, start: Instant, deadline: Duration) -> Outcome {
-    // Drain the pipes on threads so that a chatty child cannot block on a full pipe.
-    let mut out = child.stdout.take().expect("piped stdout");
-    let mut err = child.stderr.take().expect("piped stderr");
-    let out = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out.read_to_string(&mut s);
-        s
-    });
-    let err = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
+    let (out, err) = drain(&mut child);
     let mut clock = Deadline::new(start, deadline);
     loop {
         if let Some(status) = child.try_wait().expect("wait on child") {
@@ -222,25 +226,7 @@ pub fn wait_cluster(
     start: Instant,
     deadline: Duration,
 ) -> Vec<Outcome> {
-    // Drain every pipe from the start, so that a chatty child cannot block on a full pipe.
-    let pipes: Vec<_> = children
-        .iter_mut()
-        .map(|child| {
-            let mut out = child.stdout.take().expect("piped stdout");
-            let mut err = child.stderr.take().expect("piped stderr");
-            let out = std::thread::spawn(move || {
-                let mut s = String::new();
-                let _ = out.read_to_string(&mut s);
-                s
-            });
-            let err = std::thread::spawn(move || {
-                let mut s = String::new();
-                let _ = err.read_to_string(&mut s);
-                s
-            });
-            (out, err)
-        })
-        .collect();
+    let pipes: Vec<_> = children.iter_mut().map(drain).collect();
     let mut clock = Deadline::new(start, deadline);
     let mut timed_out = false;
     loop {
