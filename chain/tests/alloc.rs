@@ -14,11 +14,11 @@ thread_local! {
     static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
 }
 
+// Test instrumentation on `std`'s allocator, outside the chain: no loom model covers it, and
+// loom builds (`cfg(loom)`) do not compile this file.
 // SAFETY: every method forwards its arguments unchanged to `System`, which upholds
-// `GlobalAlloc`'s contract; the counting only touches thread-local `Cell`s that have no
-// destructor (so they are usable at any point of a thread's life) and never allocates. No
-// loom model covers this: it is test instrumentation on `std`'s allocator, outside the chain,
-// and loom builds (`cfg(loom)`) do not compile this file.
+// `GlobalAlloc`'s contract; counting touches only destructor-free thread-local `Cell`s (usable
+// at any point of a thread's life) and never allocates.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         if COUNTING.with(Cell::get) {

@@ -564,14 +564,15 @@ fn needs_forwarding<K: Ord>(
     capability: impl Fn(&K) -> Option<i64>,
 ) -> bool {
     delta.iter().any(|(key, diff)| {
-        *diff < 0
-            && (capability(key).is_none() || {
-                let before = forwarded
-                    .binary_search_by(|(k, _)| k.cmp(key))
-                    .map_or(0, |i| forwarded[i].1);
-                before + diff <= 0
-            })
+        *diff < 0 && (capability(key).is_none() || count_at(forwarded, key) + diff <= 0)
     })
+}
+
+/// The count at `key` in consolidated `updates` (sorted by key), 0 where it has none.
+fn count_at<K: Ord>(updates: &[(K, i64)], key: &K) -> i64 {
+    updates
+        .binary_search_by(|(k, _)| k.cmp(key))
+        .map_or(0, |i| updates[i].1)
 }
 
 /// The premise of the hold-back rule (`chain/DESIGN.md`, section 8.1): after a forward, the
@@ -589,9 +590,7 @@ fn check_premise<K: Ord>(
 ) {
     for (key, _) in delta {
         if let Some(initial) = capability(key) {
-            let count = forwarded
-                .binary_search_by(|(k, _)| k.cmp(key))
-                .map_or(0, |i| forwarded[i].1);
+            let count = count_at(forwarded, key);
             let floor = -initial * threads as i64;
             assert!(
                 count >= floor,
