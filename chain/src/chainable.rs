@@ -98,13 +98,13 @@ chainable_sum!(i8 i16 i32 i64 i128 isize u8 u16 u32 u64 u128 usize);
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Batch<K> {
     /// Sorted by key, unique keys, non-zero diffs.
-    updates: smallvec::SmallVec<[(K, i64); 2]>,
+    updates: Vec<(K, i64)>,
 }
 
 impl<K> Default for Batch<K> {
     fn default() -> Self {
         Batch {
-            updates: smallvec::SmallVec::new(),
+            updates: Vec::new(),
         }
     }
 }
@@ -131,7 +131,7 @@ impl<K: Ord> Batch<K> {
     /// ```
     pub fn with_capacity(capacity: usize) -> Self {
         Batch {
-            updates: smallvec::SmallVec::with_capacity(capacity),
+            updates: Vec::with_capacity(capacity),
         }
     }
 
@@ -259,7 +259,7 @@ impl<K: Ord> Batch<K> {
     /// assert_eq!(batch.drain().collect::<Vec<_>>(), vec![(1, 1), (2, 1)]);
     /// assert_eq!(batch.len(), 0);
     /// ```
-    pub fn drain(&mut self) -> smallvec::Drain<'_, [(K, i64); 2]> {
+    pub fn drain(&mut self) -> std::vec::Drain<'_, (K, i64)> {
         self.updates.drain(..)
     }
 
