@@ -16,7 +16,7 @@ use clap::Parser;
 use examples::fail;
 use itertools::{iproduct, Itertools};
 use report::{fill, markdown_table, median, meta_path, read_rows, read_with_meta, svg_panels};
-use report::{write_keeping_notes, write_rows, Figures};
+use report::{write_keeping_notes, write_rows, Figures, Panel};
 use serde::{Deserialize, Serialize};
 
 /// Summarize a stock-vs-chain comparison.
@@ -133,8 +133,8 @@ fn summarize(raw: &Path, cli: &Cli) -> Result<(Vec<Summary>, Meta), String> {
         r.value.parse::<f64>().map_err(|_| bad())
     };
     let keyed = |key| runs.iter().enumerate().filter(move |(_, r)| r.key == key);
-    let is_metric = |r: &&Run| !NOT_METRICS.contains(&&*r.key);
-    let measured = runs.iter().enumerate().filter(|(_, r)| is_metric(r));
+    let measured = runs.iter().enumerate();
+    let measured = measured.filter(|(_, r)| !NOT_METRICS.contains(&&*r.key));
     let mut checksums = BTreeMap::<_, BTreeSet<_>>::new();
     for (_, r) in keyed("checksum") {
         let pair = (&*r.example, r.workers);
@@ -249,30 +249,27 @@ fn tables(rows: &[Summary]) -> String {
     examples.map(table).collect()
 }
 
+/// Each medium of a pair and its figure in a summary row, stock first as in the runs.
+const MEDIA: [(&str, fn(&Summary) -> f64); 2] = [("stock", |r| r.stock), ("chain", |r| r.chain)];
+
 /// One panel an example present: its headline metric's median against the worker count.
-fn plot(path: &Path, rows: &[Summary], meta: &Meta) -> Result<(), String> {
+fn panels(rows: &[Summary]) -> Vec<Panel> {
     let present = examples().filter(|e| rows.iter().any(|r| r.example == e[0]));
-    let panels = present.map(|[name, what, metric, axis]| {
+    let panel = |[name, what, metric, axis]: [&str; 4]| {
         let of = |r: &&Summary| r.example == name && r.metric == metric;
-        let line = |pick: fn(&Summary) -> f64| {
+        let line = |(medium, pick): (&str, fn(&Summary) -> f64)| {
             let points = rows.iter().filter(of).map(|r| (r.workers as f64, pick(r)));
-            points.filter(|p| p.1.is_finite()).collect()
+            (medium.into(), points.filter(|p| p.1.is_finite()).collect())
         };
-        let series = vec![
-            ("stock".into(), line(|r| r.stock)),
-            ("chain".into(), line(|r| r.chain)),
-        ];
         let title = format!("{name}: {what}");
-        (title, "workers".into(), axis.into(), series)
-    });
-    let machine = meta.machine.split(';').next().unwrap_or_default();
-    let title = format!("stock timely (blue) vs chain (red): medians (log scale), {machine}");
-    svg_panels(path, (1200, 430), Some(&title), &panels.collect_vec())
+        (title, "workers".into(), axis.into(), MEDIA.map(line).into())
+    };
+    present.map(panel).collect()
 }
 
 /// The stall examples' figures against the stall length: recovery time and updates folded on
-/// return, a line a medium and worker count. `Ok(false)` when no stall example ran.
-fn stall_plot(path: &Path, rows: &[Summary]) -> Result<bool, String> {
+/// return, a line a medium and worker count; none when no stall example ran.
+fn stall_panels(rows: &[Summary]) -> Vec<Panel> {
     let kinds = [
         ("_recovery_ms", "recovery (ms)"),
         ("_updates", "updates folded on return"),
@@ -284,20 +281,16 @@ fn stall_plot(path: &Path, rows: &[Summary]) -> Result<bool, String> {
         let mut series = BTreeMap::<String, Vec<(f64, f64)>>::new();
         for r in rows.iter().filter(|r| r.example == example) {
             let Some(d) = length(r) else { continue };
-            for (medium, v) in [("stock", r.stock), ("chain", r.chain)] {
+            for (medium, pick) in MEDIA {
                 let line = series.entry(format!("{medium} w={}", r.workers));
-                line.or_default().push((d, v));
+                line.or_default().push((d, pick(r)));
             }
         }
         let title = format!("{example} ({mode} progress): {axis}");
         let series = series.into_iter().collect_vec();
         (title, "stall (ms)".into(), axis.into(), series)
     });
-    let panels = panels.filter(|p| !p.3.is_empty()).collect_vec();
-    if panels.is_empty() {
-        return Ok(false);
-    }
-    svg_panels(path, (1200, 430), None, &panels).map(|_| true)
+    panels.filter(|p| !p.3.is_empty()).collect()
 }
 
 fn main() {
@@ -310,11 +303,18 @@ fn main() {
     }
     let results = tables(&rows);
     print!("{}", results.trim_start());
-    let warn = |e: String| eprintln!("warning: {e}");
-    let stall = stall_plot(&cli.svg.with_file_name("stall.svg"), &rows).map_err(warn) == Ok(true);
+    // Draws `panels` into `file` beside the SVG; the file's name if drawn (none with no panels).
+    let svg = |file: &str, title: Option<&str>, panels: Vec<Panel>| {
+        let path = cli.svg.with_file_name(file);
+        let drawn = (!panels.is_empty()).then(|| svg_panels(&path, (1200, 430), title, &panels));
+        let warn = |e| eprintln!("warning: could not draw {file}: {e}");
+        drawn?.map_err(warn).ok().map(|()| file.to_string())
+    };
+    let machine = meta.machine.split(';').next().unwrap_or_default();
+    let title = format!("stock timely (blue) vs chain (red): medians (log scale), {machine}");
     let file = cli.svg.file_name().unwrap_or_default().to_string_lossy();
-    let plotted = plot(&cli.svg, &rows, &meta).map(|()| file.to_string());
-    let plotted = plotted.map_err(|e| warn(format!("could not draw the plot: {e}")));
+    let plotted = svg(&file, Some(&title), panels(&rows));
+    let stall = svg("stall.svg", None, stall_panels(&rows));
     let busy = meta.busy_median.zip(meta.busy_max).map(|(median, max)| {
         format!("CPU busy (all processes) in the 0.3 s before each stock/chain pair: median {median:.0}%, max {max:.0}%; a busy machine deschedules spinning workers and inflates every figure")
     });
@@ -332,7 +332,7 @@ fn main() {
             "mismatches" => meta.mismatches.clone(),
             "results" => results.clone(),
             "plot" => plotted.clone().unwrap_or_default(),
-            "stall" => if stall { "stall.svg" } else { "" }.into(),
+            "stall" => stall.clone().unwrap_or_default(),
             _ => return None,
         })
     });
@@ -346,8 +346,7 @@ fn main() {
     let w = cli.ratio_workers;
     let barrier = ("barrier", w, "us_per_round");
     let barrier = |r: &&Summary| (&*r.example, r.workers, &*r.metric) == barrier;
-    let ratio = rows.iter().find(barrier).map(|r| r.ratio);
-    let ratio = ratio.filter(|r| r.is_finite());
-    let ratio = ratio.map_or("n/a".into(), |r| format!("{r:.3}"));
+    let ratio = rows.iter().find(|r| barrier(r) && r.ratio.is_finite());
+    let ratio = ratio.map_or("n/a".into(), |r| format!("{:.3}", r.ratio));
     println!("ratio chain/stock barrier w={w}: {ratio}");
 }
