@@ -7,7 +7,7 @@
 //! beside this file; this file computes the figures its `{name}` placeholders stand for.
 //! Reading, tables, plots and the kept notes are the shared `report` crate's.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use itertools::{iproduct, Itertools};
@@ -73,16 +73,6 @@ pub struct Meta {
     pub failures: String,
 }
 
-impl Meta {
-    /// Cores of the machine that ran the sweep: the line after `$ nproc` in
-    /// [`Meta::machine`], or this machine's if the description has none.
-    fn cores(&self) -> usize {
-        let mut after = self.machine.lines().skip_while(|l| l.trim() != "$ nproc");
-        let nproc = after.nth(1).and_then(|n| n.trim().parse().ok());
-        nproc.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-    }
-}
-
 /// A figure as the sweep's tables write it; `-` when missing.
 fn num(v: impl Into<Option<f64>>) -> String {
     Figures::Compact.format(v)
@@ -98,14 +88,11 @@ fn times(r: Option<f64>) -> String {
 #[derive(Clone, Copy, Debug)]
 struct At<'a>(&'a str, usize, f64, &'a str, Option<usize>);
 
-/// The rows by configuration; the workers, cancellation fractions, keys (in [`KeyKind`] order)
-/// and media (in [`MediumKind::ALL`] order) they hold; and the largest f, the first key and the
-/// largest N, where the text quotes single figures.
-struct Table {
-    /// Values by sends, by medium, configuration and metric ([`Table::id`]).
-    values: HashMap<String, BTreeMap<usize, f64>>,
-    /// Sends measured, by scenario, in increasing order.
-    sends: HashMap<String, Vec<usize>>,
+/// The rows; the workers, cancellation fractions, keys (in [`KeyKind`] order) and media (in
+/// [`MediumKind::ALL`] order) they hold; and the largest f, the first key and the largest N,
+/// where the text quotes single figures.
+struct Table<'a> {
+    rows: &'a [Row],
     workers: Vec<usize>,
     cancels: Vec<f64>,
     keys: Vec<String>,
@@ -115,16 +102,9 @@ struct Table {
     maxn: usize,
 }
 
-impl Table {
+impl<'a> Table<'a> {
     /// Indexes `rows`.
-    fn new(rows: &[Row]) -> Self {
-        let mut values = HashMap::<_, BTreeMap<_, _>>::new();
-        for r in rows {
-            let at = At(&r.scenario, r.workers, r.cancel, &r.key, None);
-            let by_sends = values.entry(Table::id(&r.medium, at, &r.metric));
-            by_sends.or_default().entry(r.sends).or_insert(r.value);
-        }
-        let sends = rows.iter().map(|r| (r.scenario.clone(), r.sends));
+    fn new(rows: &'a [Row]) -> Self {
         let rank = |k: &str| KeyKind::parse(k).map_or(usize::MAX, |k| k as usize);
         let keys = rows.iter().map(|r| r.key.clone()).unique();
         let keys = keys.sorted_by_key(|k| (rank(k), k.clone())).collect_vec();
@@ -135,8 +115,7 @@ impl Table {
         let media = MediumKind::ALL.iter().map(|m| m.name().to_string());
         let media = media.filter(|m| rows.iter().any(|r| &r.medium == m));
         Table {
-            values,
-            sends: sends.sorted().dedup().into_group_map(),
+            rows,
             top: cancels.last().copied().unwrap_or(1.0),
             k0: keys.first().map_or("u64", |k| k).into(),
             maxn: workers.last().copied().unwrap_or(1),
@@ -147,17 +126,17 @@ impl Table {
         }
     }
 
-    /// The lookup key of one medium's metric at one configuration.
-    fn id(m: &str, At(sc, n, c, key, _): At, metric: &str) -> String {
-        format!("{m} {sc} {n} {} {key} {metric}", (c * 1000.0).round())
-    }
-
     /// A medium's metric at a configuration, if measured: (sends, value) at the sends `at`
     /// names, or else at the largest sends measured for it.
-    fn at(&self, m: &str, at: At, metric: &str) -> Option<(usize, f64)> {
-        let by_sends = self.values.get(&Table::id(m, at, metric))?;
-        let s = at.4.or(by_sends.keys().last().copied())?;
-        Some((s, *by_sends.get(&s)?))
+    fn at(&self, m: &str, At(sc, n, c, key, s): At, metric: &str) -> Option<(usize, f64)> {
+        let names = |r: &Row| [&r.medium, &r.scenario, &r.key, &r.metric] == [m, sc, key, metric];
+        let of = |r: &&Row| names(r) && (r.workers, r.cancel) == (n, c);
+        let rows = self
+            .rows
+            .iter()
+            .filter(of)
+            .filter(|r| s.map_or(true, |s| r.sends == s));
+        rows.max_by_key(|r| r.sends).map(|r| (r.sends, r.value))
     }
 
     /// The value of [`Table::at`].
@@ -170,13 +149,14 @@ impl Table {
         Some(self.get("chain", at, metric)? / self.get("mpsc", at, metric)?)
     }
 
-    /// Sends values present for a scenario.
-    fn sends(&self, scenario: &str) -> &[usize] {
-        self.sends.get(scenario).map_or(&[], Vec::as_slice)
+    /// Sends measured in a scenario, in increasing order.
+    fn sends(&self, scenario: &str) -> Vec<usize> {
+        let rows = self.rows.iter().filter(|r| r.scenario == scenario);
+        rows.map(|r| r.sends).sorted().dedup().collect()
     }
 
     /// Every configuration of a scenario, in report order (key, then f, then N).
-    fn configs<'a>(&'a self, sc: &'a str) -> impl Iterator<Item = At<'a>> + 'a {
+    fn configs<'b>(&'b self, sc: &'b str) -> impl Iterator<Item = At<'b>> + 'b {
         let all = iproduct!(&self.keys, &self.cancels, &self.workers);
         all.map(move |(k, &c, &n)| At(sc, n, c, k, None))
     }
@@ -223,9 +203,9 @@ fn table<'a>(
 }
 
 /// Every configuration of the backlog scenario at every S measured.
-fn backlog(t: &Table) -> impl Iterator<Item = At<'_>> {
+fn backlog<'a>(t: &'a Table) -> impl Iterator<Item = At<'a>> {
     let all = iproduct!(t.configs("backlog"), t.sends("backlog"));
-    all.map(|(at, &s)| At { 4: Some(s), ..at })
+    all.map(|(at, s)| At { 4: Some(s), ..at })
 }
 
 /// Draws the report's [`PLOTS`] into `dir/plots`; returns the markdown that shows them.
@@ -246,7 +226,11 @@ fn plots(t: &Table, dir: &Path) -> Result<String, String> {
             _ => t.get(m, At(sc, x, c, k, None), metric),
         };
         let backlog = sc == "backlog";
-        let xs = if backlog { t.sends(sc) } else { &t.workers };
+        let xs = if backlog {
+            t.sends(sc)
+        } else {
+            t.workers.clone()
+        };
         let series = t.media.iter().map(|m| {
             let points = xs.iter().filter_map(|&x| Some((x as f64, point(m, x)?)));
             (m.clone(), points.collect())
@@ -303,8 +287,10 @@ fn largest(excess: impl Iterator<Item = (f64, String)>) -> Option<(f64, String)>
 /// The named values of the template's placeholders: the run, and the targets' checks.
 fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
     let failures = meta.failures.lines().map(|f| format!("- `{f}`\n"));
-    // The cores of the sweep's machine, where N exceeds them.
-    let cores = Some(meta.cores()).filter(|&c| t.maxn > c);
+    // The cores of the sweep's machine (the line after `$ nproc`), where N exceeds them.
+    let mut after = meta.machine.lines().skip_while(|l| l.trim() != "$ nproc");
+    let cores = after.nth(1).and_then(|n| n.trim().parse().ok());
+    let cores = cores.filter(|&c: &usize| t.maxn > c);
     let met = |ok: bool| if ok { "**met**" } else { "**missed**" }.to_string();
 
     // 1. The laggard folds at most twice its net change, plus a slack.
