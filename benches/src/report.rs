@@ -254,29 +254,8 @@ fn plots(t: &Table, dir: &Path) -> Result<String, String> {
 /// Writes `dir/RESULTS.md` and `dir/plots/*.svg` from the rows of a full sweep.
 pub fn write_report(dir: &Path, rows: &[Row], meta: &Meta) -> Result<(), String> {
     let t = Table::new(rows);
-    let mut v = figures(&t, meta);
-    v.insert("plots", plots(&t, dir)?);
-    let text = fill(TEMPLATE, |name| value(&t, &v, name))?;
+    let text = fill(TEMPLATE, values(&t, meta, plots(&t, dir)?))?;
     write_keeping_notes(&dir.join("RESULTS.md"), &text)
-}
-
-/// The value of one placeholder: `table:SCENARIO:METRIC`, `v:MEDIUM:SCENARIO:N:METRIC` (at
-/// the largest f, the first key and the largest sends; N may be `max`), `x:SCENARIO:N:METRIC`
-/// (chain / MPSC there), `med:MEDIUM:SCENARIO:METRIC` (the median over N there), or a name
-/// from `named`.
-fn value(t: &Table, named: &BTreeMap<&str, String>, name: &str) -> Option<String> {
-    let at = |sc, n: &str| {
-        let n = if n == "max" { t.maxn } else { n.parse().ok()? };
-        Some(At(sc, n, t.top, &t.k0, None))
-    };
-    Some(match name.split(':').collect_vec()[..] {
-        ["table", sc, _] if t.sends(sc).is_empty() => "(not measured)".into(),
-        ["table", sc, metric] => table(t, t.configs(sc), &[("", metric)], true),
-        ["med", m, sc, metric] => num(median(t.across_n(m, sc, t.top, &t.k0, metric))),
-        ["v", m, sc, n, metric] => num(t.get(m, at(sc, n)?, metric)),
-        ["x", sc, n, metric] => times(t.ratio(at(sc, n)?, metric)),
-        _ => named.get(name)?.clone(),
-    })
 }
 
 /// The first of the largest excesses over a bound, with where it is; `None` if there are none.
@@ -284,8 +263,12 @@ fn largest(excess: impl Iterator<Item = (f64, String)>) -> Option<(f64, String)>
     excess.min_by(|a, b| b.0.total_cmp(&a.0))
 }
 
-/// The named values of the template's placeholders: the run, and the targets' checks.
-fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
+/// The value of each placeholder of the template: `table:SCENARIO:METRIC`,
+/// `v:MEDIUM:SCENARIO:N:METRIC` (at the largest f, the first key and the largest sends; N may
+/// be `max`), `x:SCENARIO:N:METRIC[:KEY]` (chain / MPSC there, or at KEY),
+/// `med:MEDIUM:SCENARIO:METRIC` (the median over N there), and the named values: the run, the
+/// targets' checks and the `plots`.
+fn values<'a>(t: &'a Table, meta: &Meta, plots: String) -> impl Fn(&str) -> Option<String> + 'a {
     let failures = meta.failures.lines().map(|f| format!("- `{f}`\n"));
     // The cores of the sweep's machine (the line after `$ nproc`), where N exceeds them.
     let mut after = meta.machine.lines().skip_while(|l| l.trim() != "$ nproc");
@@ -348,11 +331,6 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
     let t5_table = t5_table.lines().map(|l| format!("   {l}")).join("\n");
 
     // The analysis.
-    let send_kb = t.keys.get(1).map_or(String::new(), |kb| {
-        let r = |n| times(t.ratio(At("keepup", n, t.top, kb, None), "send_ns_median"));
-        let (r2, rmax, maxn) = (r(2), r(t.maxn), t.maxn);
-        format!("; with the allocating key {kb}: {r2} at N = 2 and {rmax} at N = {maxn}")
-    });
     let capped = t.workers.iter().filter_map(|&n| {
         let at = At("laggard", n, 0.0, &t.k0, None);
         Some(t.at("chain", at, LAGGARD_FOLDED)?.0)
@@ -364,7 +342,8 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
         (" bytes", "backlog_live_bytes"),
     ];
     let across = (t.sends("backlog").len() > 1).then(|| table(t, backlog(t), &across, false));
-    BTreeMap::from([
+    let named = BTreeMap::from([
+        ("plots", plots),
         ("failed", meta.failures.lines().count().to_string()),
         ("failures", failures.collect()),
         ("cores", cores.map_or(String::new(), |c| c.to_string())),
@@ -380,7 +359,6 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
         ("t3_closest", t3.map_or(String::new(), |c| c.1)),
         ("t4_line", t4_line.collect()),
         ("t5_table", t5_table),
-        ("send_kb", send_kb),
         ("lag_cap", lag_cap),
         ("command", meta.command.clone()),
         ("date", meta.date.clone()),
@@ -392,7 +370,22 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
         ("k0", t.k0.clone()),
         ("maxn", t.maxn.to_string()),
         ("backlog_across", across.unwrap_or_default()),
-    ])
+    ]);
+    move |name| {
+        let at = |sc, n: &str, key| {
+            let n = if n == "max" { t.maxn } else { n.parse().ok()? };
+            Some(At(sc, n, t.top, Option::unwrap_or(key, &t.k0), None))
+        };
+        Some(match name.split(':').collect_vec()[..] {
+            ["table", sc, _] if t.sends(sc).is_empty() => "(not measured)".into(),
+            ["table", sc, metric] => table(t, t.configs(sc), &[("", metric)], true),
+            ["med", m, sc, metric] => num(median(t.across_n(m, sc, t.top, &t.k0, metric))),
+            ["v", m, sc, n, metric] => num(t.get(m, at(sc, n, None)?, metric)),
+            ["x", sc, n, metric] => times(t.ratio(at(sc, n, None)?, metric)),
+            ["x", sc, n, metric, k] => times(t.ratio(at(sc, n, Some(k))?, metric)),
+            _ => named.get(name)?.clone(),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -427,8 +420,6 @@ mod tests {
     #[test]
     fn every_placeholder_of_the_template_has_a_value() {
         let t = Table::new(&[]);
-        let mut v = figures(&t, &Meta::default());
-        v.insert("plots", String::new());
-        fill(TEMPLATE, |name| value(&t, &v, name)).unwrap();
+        fill(TEMPLATE, values(&t, &Meta::default(), String::new())).unwrap();
     }
 }
