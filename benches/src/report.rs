@@ -1,11 +1,8 @@
-//! The sweep's report: its rows and run description, and `RESULTS.md` built from them.
-//!
-//! A [`Row`] is one metric of one configuration: the median over the repetitions of a run.
-//! The CSV (header `medium,scenario,workers,cancel,key,sends,metric,value`) and a one-row
-//! CSV of the [`Meta`] are all [`write_report`] needs, so `chain-bench --from-csv` rebuilds
-//! the report without rerunning the sweep. The report's prose is the template `report.md`
-//! beside this file; this file computes the figures its `{name}` placeholders stand for.
-//! Reading, tables, plots and the kept notes are the shared `report` crate's.
+//! The sweep's report: its rows ([`Row`]) and run description ([`Meta`]), the CSV files that
+//! are all [`write_report`] needs to write `RESULTS.md`, so that `chain-bench --from-csv`
+//! rebuilds the report without rerunning the sweep. The prose is the template `report.md`
+//! beside this file, whose `{name}` placeholders this file computes; reading, tables, plots and
+//! the kept notes are the shared `report` crate's.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -394,7 +391,8 @@ mod tests {
 
     #[test]
     fn lookup_takes_the_largest_sends() {
-        let row = |medium: &str, sends, value| Row {
+        // Each row's value is its sends.
+        let row = |(medium, sends): (&str, usize)| Row {
             medium: medium.into(),
             scenario: "laggard".into(),
             workers: 2,
@@ -402,17 +400,13 @@ mod tests {
             key: "u64".into(),
             sends,
             metric: LAGGARD_FOLDED.into(),
-            value,
+            value: sends as f64,
         };
-        let rows = [
-            (("mpsc", 100), 400.0),
-            (("mpsc", 1000), 4000.0),
-            (("chain", 100), 0.0),
-        ];
-        let t = Table::new(&rows.map(|((m, s), v)| row(m, s, v)));
+        let rows = [("mpsc", 100), ("mpsc", 1000), ("chain", 100)].map(row);
+        let t = Table::new(&rows);
         let get = |m, n, s| t.get(m, At("laggard", n, 1.0, "u64", s), LAGGARD_FOLDED);
-        assert_eq!(get("mpsc", 2, None), Some(4000.0));
-        assert_eq!(get("mpsc", 2, Some(100)), Some(400.0));
+        assert_eq!(get("mpsc", 2, None), Some(1000.0));
+        assert_eq!(get("mpsc", 2, Some(100)), Some(100.0));
         assert_eq!(get("chain", 4, None), None);
         assert_eq!(t.media, ["chain", "mpsc"]);
     }

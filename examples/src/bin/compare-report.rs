@@ -1,13 +1,12 @@
 //! `compare-report`: the stock-vs-chain comparison's medians, paired ratios, checksum check,
 //! markdown report and plot.
 //!
-//! `--raw RUNS.csv` reads what `scripts/compare` collected, one row a reported value (header
-//! `example,workers,mode,rep,key,value`; `key` is a metric, `checksum`, `chain-feature`,
-//! `medium`, `busy` or `others`), summarizes it into one row an example, worker count and
-//! metric, and writes that summary (the markdown's path with `.csv`) and its run description
-//! (`latency-meta.csv`). `--from-csv SUMMARY.csv` rebuilds the report from
-//! those two files alone. Exits with status 1 (after writing the report) when two runs of the
-//! same example and worker count disagree on their checksum.
+//! `--raw RUNS.csv` reads what `scripts/compare` collected ([`Run`]: one row a reported value),
+//! summarizes it into one row an example, worker count and metric ([`Summary`]), and writes
+//! that summary (the markdown's path with `.csv`) and its run description ([`Meta`]) beside it;
+//! `--from-csv SUMMARY.csv` rebuilds the report from those two files alone. Exits with status 1
+//! (after writing the report) when two runs of the same example and worker count disagree on
+//! their checksum.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -84,6 +83,7 @@ struct Run {
     workers: usize,
     mode: String,
     rep: usize,
+    /// A metric, or one of [`NOT_METRICS`].
     key: String,
     value: String,
 }
