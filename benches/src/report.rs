@@ -127,13 +127,10 @@ impl<'a> Table<'a> {
     /// names, or else at the largest sends measured for it.
     fn at(&self, m: &str, At(sc, n, c, key, s): At, metric: &str) -> Option<(usize, f64)> {
         let names = |r: &Row| [&r.medium, &r.scenario, &r.key, &r.metric] == [m, sc, key, metric];
-        let of = |r: &&Row| names(r) && (r.workers, r.cancel) == (n, c);
-        let rows = self
-            .rows
-            .iter()
-            .filter(of)
-            .filter(|r| s.map_or(true, |s| r.sends == s));
-        rows.max_by_key(|r| r.sends).map(|r| (r.sends, r.value))
+        let sends = |r: &Row| s.map_or(true, |s| r.sends == s);
+        let of = |r: &&Row| names(r) && sends(r) && (r.workers, r.cancel) == (n, c);
+        let row = self.rows.iter().filter(of).max_by_key(|r| r.sends)?;
+        Some((row.sends, row.value))
     }
 
     /// The value of [`Table::at`].
@@ -222,12 +219,8 @@ fn plots(t: &Table, dir: &Path) -> Result<String, String> {
             "laggard" => Some(t.get(m, At(sc, x, c, k, None), metric)? + 1.0),
             _ => t.get(m, At(sc, x, c, k, None), metric),
         };
-        let backlog = sc == "backlog";
-        let xs = if backlog {
-            t.sends(sc)
-        } else {
-            t.workers.clone()
-        };
+        let sends = t.sends(sc);
+        let xs = if sc == "backlog" { &sends } else { &t.workers };
         let series = t.media.iter().map(|m| {
             let points = xs.iter().filter_map(|&x| Some((x as f64, point(m, x)?)));
             (m.clone(), points.collect())
