@@ -75,11 +75,6 @@ fn num(v: impl Into<Option<f64>>) -> String {
     Figures::Compact.format(v)
 }
 
-/// A ratio as the report writes it: `1.23x`, or `-`.
-fn times(r: Option<f64>) -> String {
-    r.map_or_else(|| "-".into(), |r| format!("{r:.2}x"))
-}
-
 /// One configuration of the sweep: scenario, workers, cancellation fraction, key, and sends
 /// (`None`: the largest measured for each figure).
 #[derive(Clone, Copy, Debug)]
@@ -136,11 +131,6 @@ impl<'a> Table<'a> {
     /// The value of [`Table::at`].
     fn get(&self, m: &str, at: At, metric: &str) -> Option<f64> {
         Some(self.at(m, at, metric)?.1)
-    }
-
-    /// Chain / MPSC of one metric at a configuration.
-    fn ratio(&self, at: At, metric: &str) -> Option<f64> {
-        Some(self.get("chain", at, metric)? / self.get("mpsc", at, metric)?)
     }
 
     /// Sends measured in a scenario, in increasing order.
@@ -306,27 +296,9 @@ fn values<'a>(t: &'a Table, meta: &Meta, plots: String) -> impl Fn(&str) -> Opti
         format!(" key {k}: at most {most:.4} allocations per send over N;")
     });
 
-    // 5. Send-path ratios.
-    let metrics = "send_ns_median send_ns_mean send_ns_p99 recv_ns_median round_ns";
-    let rows = t.configs("keepup").filter(|at| at.2 == t.top).map(|at| {
-        let cell = |x| {
-            let (c, m) = (num(t.get("chain", at, x)), num(t.get("mpsc", at, x)));
-            format!("{} ({c} / {m})", times(t.ratio(at, x)))
-        };
-        let config = [at.3.to_string(), at.1.to_string()].into_iter();
-        config.chain(metrics.split(' ').map(cell)).collect()
-    });
-    let header = "key | N | send median chain / MPSC | send mean chain / MPSC | send p99 chain / MPSC | recv median chain / MPSC | round chain / MPSC";
-    let t5_table = markdown_table(header, "", rows);
-    let t5_table = t5_table.lines().map(|l| format!("   {l}")).join("\n");
-
     // The analysis.
-    let capped = t.workers.iter().filter_map(|&n| {
-        let at = At("laggard", n, 0.0, &t.k0, None);
-        Some(t.at("chain", at, LAGGARD_FOLDED)?.0)
-    });
-    let lag_cap = capped.max().map_or("-".into(), |s| s.to_string());
-    let lag_sends = t.sends("laggard").last().copied().unwrap_or(0);
+    // Laggard runs with f < 1 send fewer (the sweep caps them): the smallest S, and the largest.
+    let lag = t.sends("laggard");
     let across = [
         (" nodes", "backlog_live_nodes"),
         (" bytes", "backlog_live_bytes"),
@@ -338,7 +310,7 @@ fn values<'a>(t: &'a Table, meta: &Meta, plots: String) -> impl Fn(&str) -> Opti
         ("failures", failures.collect()),
         ("cores", cores.map_or(String::new(), |c| c.to_string())),
         ("slack", slack.to_string()),
-        ("lag_sends", lag_sends.to_string()),
+        ("lag_sends", lag.last().copied().unwrap_or(0).to_string()),
         ("t1_met", t1_met),
         ("t1_count", t1.len().to_string()),
         ("t1_worst", t1_worst),
@@ -348,8 +320,7 @@ fn values<'a>(t: &'a Table, meta: &Meta, plots: String) -> impl Fn(&str) -> Opti
         ("t3_met", met(t3.as_ref().map_or(true, |c| c.0 <= 0.0))),
         ("t3_closest", t3.map_or(String::new(), |c| c.1)),
         ("t4_line", t4_line.collect()),
-        ("t5_table", t5_table),
-        ("lag_cap", lag_cap),
+        ("lag_cap", lag.first().map_or("-".into(), |s| s.to_string())),
         ("command", meta.command.clone()),
         ("date", meta.date.clone()),
         ("seconds", format!("{:.0}", meta.seconds)),
@@ -366,13 +337,18 @@ fn values<'a>(t: &'a Table, meta: &Meta, plots: String) -> impl Fn(&str) -> Opti
             let n = if n == "max" { t.maxn } else { n.parse().ok()? };
             Some(At(sc, n, t.top, Option::unwrap_or(key, &t.k0), None))
         };
+        // Chain / MPSC of a metric at a configuration: `1.23x`, or `-`.
+        let x = |at, metric| {
+            let r = t.get("chain", at, metric).zip(t.get("mpsc", at, metric));
+            r.map_or("-".into(), |(c, m)| format!("{:.2}x", c / m))
+        };
         Some(match name.split(':').collect_vec()[..] {
             ["table", sc, _] if t.sends(sc).is_empty() => "(not measured)".into(),
             ["table", sc, metric] => table(t, t.configs(sc), &[("", metric)], true),
             ["med", m, sc, metric] => num(median(t.across_n(m, sc, t.top, &t.k0, metric))),
             ["v", m, sc, n, metric] => num(t.get(m, at(sc, n, None)?, metric)),
-            ["x", sc, n, metric] => times(t.ratio(at(sc, n, None)?, metric)),
-            ["x", sc, n, metric, k] => times(t.ratio(at(sc, n, Some(k))?, metric)),
+            ["x", sc, n, metric] => x(at(sc, n, None)?, metric),
+            ["x", sc, n, metric, k] => x(at(sc, n, Some(k))?, metric),
             _ => named.get(name)?.clone(),
         })
     }
