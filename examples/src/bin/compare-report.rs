@@ -197,9 +197,7 @@ fn summarize(raw: &Path, cli: &Cli) -> Result<(Vec<Summary>, Meta), String> {
     let features: BTreeSet<_> = keyed("chain-feature").map(|(_, r)| &*r.value).collect();
     let feature = match (features.contains("on"), features.contains("off")) {
         (true, false) => "on: TIMELY_PROGRESS_MEDIUM selected the medium of each run",
-        (false, true) => {
-            "OFF: timely was built without chain-progress, so both columns ran stock timely"
-        }
+        (false, true) => "OFF: timely built without chain-progress; both columns ran stock timely",
         (true, true) => "MIXED between runs (the results are not comparable)",
         (false, false) => "unknown",
     };
@@ -249,20 +247,18 @@ fn tables(rows: &[Summary]) -> String {
     examples.map(table).collect()
 }
 
-/// Each medium of a pair and its figure in a summary row, stock first as in the runs.
-const MEDIA: [(&str, fn(&Summary) -> f64); 2] = [("stock", |r| r.stock), ("chain", |r| r.chain)];
-
 /// One panel an example present: its headline metric's median against the worker count.
 fn panels(rows: &[Summary]) -> Vec<Panel> {
     let present = examples().filter(|e| rows.iter().any(|r| r.example == e[0]));
     let panel = |[name, what, metric, axis]: [&str; 4]| {
         let of = |r: &&Summary| r.example == name && r.metric == metric;
-        let line = |(medium, pick): (&str, fn(&Summary) -> f64)| {
+        let line = |medium: &str, pick: fn(&Summary) -> f64| {
             let points = rows.iter().filter(of).map(|r| (r.workers as f64, pick(r)));
             (medium.into(), points.filter(|p| p.1.is_finite()).collect())
         };
+        let series = vec![line("stock", |r| r.stock), line("chain", |r| r.chain)];
         let title = format!("{name}: {what}");
-        (title, "workers".into(), axis.into(), MEDIA.map(line).into())
+        (title, "workers".into(), axis.into(), series)
     };
     present.map(panel).collect()
 }
@@ -281,9 +277,9 @@ fn stall_panels(rows: &[Summary]) -> Vec<Panel> {
         let mut series = BTreeMap::<String, Vec<(f64, f64)>>::new();
         for r in rows.iter().filter(|r| r.example == example) {
             let Some(d) = length(r) else { continue };
-            for (medium, pick) in MEDIA {
+            for (medium, v) in [("stock", r.stock), ("chain", r.chain)] {
                 let line = series.entry(format!("{medium} w={}", r.workers));
-                line.or_default().push((d, pick(r)));
+                line.or_default().push((d, v));
             }
         }
         let title = format!("{example} ({mode} progress): {axis}");
