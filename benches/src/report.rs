@@ -1,13 +1,10 @@
-//! The sweep's report: its rows and run description, and `RESULTS.md` built from them.
-//!
-//! A [`Row`] is one metric of one configuration: the median over the repetitions of a run.
-//! The CSV (header `medium,scenario,workers,cancel,key,sends,metric,value`) and a one-row
-//! CSV of the [`Meta`] are all [`write_report`] needs, so `chain-bench --from-csv` rebuilds
-//! the report without rerunning the sweep. The report's prose is the template `report.md`
-//! beside this file; this file computes the figures its `{name}` placeholders stand for.
-//! Reading, tables, plots and the kept notes are the shared `report` crate's.
+//! The sweep's report: its rows ([`Row`]) and run description ([`Meta`]), the CSV files that
+//! are all [`write_report`] needs to write `RESULTS.md`, so that `chain-bench --from-csv`
+//! rebuilds the report without rerunning the sweep. The prose is the template `report.md`
+//! beside this file, whose `{name}` placeholders this file computes; reading, tables, plots and
+//! the kept notes are the shared `report` crate's.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use itertools::{iproduct, Itertools};
@@ -73,24 +70,9 @@ pub struct Meta {
     pub failures: String,
 }
 
-impl Meta {
-    /// Cores of the machine that ran the sweep: the line after `$ nproc` in
-    /// [`Meta::machine`], or this machine's if the description has none.
-    fn cores(&self) -> usize {
-        let mut after = self.machine.lines().skip_while(|l| l.trim() != "$ nproc");
-        let nproc = after.nth(1).and_then(|n| n.trim().parse().ok());
-        nproc.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-    }
-}
-
 /// A figure as the sweep's tables write it; `-` when missing.
 fn num(v: impl Into<Option<f64>>) -> String {
     Figures::Compact.format(v)
-}
-
-/// A ratio as the report writes it: `1.23x`, or `-`.
-fn times(r: Option<f64>) -> String {
-    r.map_or_else(|| "-".into(), |r| format!("{r:.2}x"))
 }
 
 /// One configuration of the sweep: scenario, workers, cancellation fraction, key, and sends
@@ -98,14 +80,11 @@ fn times(r: Option<f64>) -> String {
 #[derive(Clone, Copy, Debug)]
 struct At<'a>(&'a str, usize, f64, &'a str, Option<usize>);
 
-/// The rows by configuration; the workers, cancellation fractions, keys (in [`KeyKind`] order)
-/// and media (in [`MediumKind::ALL`] order) they hold; and the largest f, the first key and the
-/// largest N, where the text quotes single figures.
-struct Table {
-    /// Values by sends, by medium, configuration and metric ([`Table::id`]).
-    values: HashMap<String, BTreeMap<usize, f64>>,
-    /// Sends measured, by scenario, in increasing order.
-    sends: HashMap<String, Vec<usize>>,
+/// The rows; the workers, cancellation fractions, keys (in [`KeyKind`] order) and media (in
+/// [`MediumKind::ALL`] order) they hold; and the largest f, the first key and the largest N,
+/// where the text quotes single figures.
+struct Table<'a> {
+    rows: &'a [Row],
     workers: Vec<usize>,
     cancels: Vec<f64>,
     keys: Vec<String>,
@@ -115,16 +94,9 @@ struct Table {
     maxn: usize,
 }
 
-impl Table {
+impl<'a> Table<'a> {
     /// Indexes `rows`.
-    fn new(rows: &[Row]) -> Self {
-        let mut values = HashMap::<_, BTreeMap<_, _>>::new();
-        for r in rows {
-            let at = At(&r.scenario, r.workers, r.cancel, &r.key, None);
-            let by_sends = values.entry(Table::id(&r.medium, at, &r.metric));
-            by_sends.or_default().entry(r.sends).or_insert(r.value);
-        }
-        let sends = rows.iter().map(|r| (r.scenario.clone(), r.sends));
+    fn new(rows: &'a [Row]) -> Self {
         let rank = |k: &str| KeyKind::parse(k).map_or(usize::MAX, |k| k as usize);
         let keys = rows.iter().map(|r| r.key.clone()).unique();
         let keys = keys.sorted_by_key(|k| (rank(k), k.clone())).collect_vec();
@@ -135,8 +107,7 @@ impl Table {
         let media = MediumKind::ALL.iter().map(|m| m.name().to_string());
         let media = media.filter(|m| rows.iter().any(|r| &r.medium == m));
         Table {
-            values,
-            sends: sends.sorted().dedup().into_group_map(),
+            rows,
             top: cancels.last().copied().unwrap_or(1.0),
             k0: keys.first().map_or("u64", |k| k).into(),
             maxn: workers.last().copied().unwrap_or(1),
@@ -147,17 +118,14 @@ impl Table {
         }
     }
 
-    /// The lookup key of one medium's metric at one configuration.
-    fn id(m: &str, At(sc, n, c, key, _): At, metric: &str) -> String {
-        format!("{m} {sc} {n} {} {key} {metric}", (c * 1000.0).round())
-    }
-
     /// A medium's metric at a configuration, if measured: (sends, value) at the sends `at`
     /// names, or else at the largest sends measured for it.
-    fn at(&self, m: &str, at: At, metric: &str) -> Option<(usize, f64)> {
-        let by_sends = self.values.get(&Table::id(m, at, metric))?;
-        let s = at.4.or(by_sends.keys().last().copied())?;
-        Some((s, *by_sends.get(&s)?))
+    fn at(&self, m: &str, At(sc, n, c, key, s): At, metric: &str) -> Option<(usize, f64)> {
+        let names = |r: &Row| [&r.medium, &r.scenario, &r.key, &r.metric] == [m, sc, key, metric];
+        let sends = |r: &Row| s.map_or(true, |s| r.sends == s);
+        let of = |r: &&Row| names(r) && sends(r) && (r.workers, r.cancel) == (n, c);
+        let row = self.rows.iter().filter(of).max_by_key(|r| r.sends)?;
+        Some((row.sends, row.value))
     }
 
     /// The value of [`Table::at`].
@@ -165,18 +133,14 @@ impl Table {
         Some(self.at(m, at, metric)?.1)
     }
 
-    /// Chain / MPSC of one metric at a configuration.
-    fn ratio(&self, at: At, metric: &str) -> Option<f64> {
-        Some(self.get("chain", at, metric)? / self.get("mpsc", at, metric)?)
-    }
-
-    /// Sends values present for a scenario.
-    fn sends(&self, scenario: &str) -> &[usize] {
-        self.sends.get(scenario).map_or(&[], Vec::as_slice)
+    /// Sends measured in a scenario, in increasing order.
+    fn sends(&self, scenario: &str) -> Vec<usize> {
+        let rows = self.rows.iter().filter(|r| r.scenario == scenario);
+        rows.map(|r| r.sends).sorted().dedup().collect()
     }
 
     /// Every configuration of a scenario, in report order (key, then f, then N).
-    fn configs<'a>(&'a self, sc: &'a str) -> impl Iterator<Item = At<'a>> + 'a {
+    fn configs<'b>(&'b self, sc: &'b str) -> impl Iterator<Item = At<'b>> + 'b {
         let all = iproduct!(&self.keys, &self.cancels, &self.workers);
         all.map(move |(k, &c, &n)| At(sc, n, c, k, None))
     }
@@ -223,9 +187,9 @@ fn table<'a>(
 }
 
 /// Every configuration of the backlog scenario at every S measured.
-fn backlog(t: &Table) -> impl Iterator<Item = At<'_>> {
+fn backlog<'a>(t: &'a Table) -> impl Iterator<Item = At<'a>> {
     let all = iproduct!(t.configs("backlog"), t.sends("backlog"));
-    all.map(|(at, &s)| At { 4: Some(s), ..at })
+    all.map(|(at, s)| At { 4: Some(s), ..at })
 }
 
 /// Draws the report's [`PLOTS`] into `dir/plots`; returns the markdown that shows them.
@@ -245,8 +209,8 @@ fn plots(t: &Table, dir: &Path) -> Result<String, String> {
             "laggard" => Some(t.get(m, At(sc, x, c, k, None), metric)? + 1.0),
             _ => t.get(m, At(sc, x, c, k, None), metric),
         };
-        let backlog = sc == "backlog";
-        let xs = if backlog { t.sends(sc) } else { &t.workers };
+        let sends = t.sends(sc);
+        let xs = if sc == "backlog" { &sends } else { &t.workers };
         let series = t.media.iter().map(|m| {
             let points = xs.iter().filter_map(|&x| Some((x as f64, point(m, x)?)));
             (m.clone(), points.collect())
@@ -270,29 +234,8 @@ fn plots(t: &Table, dir: &Path) -> Result<String, String> {
 /// Writes `dir/RESULTS.md` and `dir/plots/*.svg` from the rows of a full sweep.
 pub fn write_report(dir: &Path, rows: &[Row], meta: &Meta) -> Result<(), String> {
     let t = Table::new(rows);
-    let mut v = figures(&t, meta);
-    v.insert("plots", plots(&t, dir)?);
-    let text = fill(TEMPLATE, |name| value(&t, &v, name))?;
+    let text = fill(TEMPLATE, values(&t, meta, plots(&t, dir)?))?;
     write_keeping_notes(&dir.join("RESULTS.md"), &text)
-}
-
-/// The value of one placeholder: `table:SCENARIO:METRIC`, `v:MEDIUM:SCENARIO:N:METRIC` (at
-/// the largest f, the first key and the largest sends; N may be `max`), `x:SCENARIO:N:METRIC`
-/// (chain / MPSC there), `med:MEDIUM:SCENARIO:METRIC` (the median over N there), or a name
-/// from `named`.
-fn value(t: &Table, named: &BTreeMap<&str, String>, name: &str) -> Option<String> {
-    let at = |sc, n: &str| {
-        let n = if n == "max" { t.maxn } else { n.parse().ok()? };
-        Some(At(sc, n, t.top, &t.k0, None))
-    };
-    Some(match name.split(':').collect_vec()[..] {
-        ["table", sc, _] if t.sends(sc).is_empty() => "(not measured)".into(),
-        ["table", sc, metric] => table(t, t.configs(sc), &[("", metric)], true),
-        ["med", m, sc, metric] => num(median(t.across_n(m, sc, t.top, &t.k0, metric))),
-        ["v", m, sc, n, metric] => num(t.get(m, at(sc, n)?, metric)),
-        ["x", sc, n, metric] => times(t.ratio(at(sc, n)?, metric)),
-        _ => named.get(name)?.clone(),
-    })
 }
 
 /// The first of the largest excesses over a bound, with where it is; `None` if there are none.
@@ -300,11 +243,17 @@ fn largest(excess: impl Iterator<Item = (f64, String)>) -> Option<(f64, String)>
     excess.min_by(|a, b| b.0.total_cmp(&a.0))
 }
 
-/// The named values of the template's placeholders: the run, and the targets' checks.
-fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
+/// The value of each placeholder of the template: `table:SCENARIO:METRIC`,
+/// `v:MEDIUM:SCENARIO:N:METRIC` (at the largest f, the first key and the largest sends; N may
+/// be `max`), `x:SCENARIO:N:METRIC[:KEY]` (chain / MPSC there, or at KEY),
+/// `med:MEDIUM:SCENARIO:METRIC` (the median over N there), and the named values: the run, the
+/// targets' checks and the `plots`.
+fn values<'a>(t: &'a Table, meta: &Meta, plots: String) -> impl Fn(&str) -> Option<String> + 'a {
     let failures = meta.failures.lines().map(|f| format!("- `{f}`\n"));
-    // The cores of the sweep's machine, where N exceeds them.
-    let cores = Some(meta.cores()).filter(|&c| t.maxn > c);
+    // The cores of the sweep's machine (the line after `$ nproc`), where N exceeds them.
+    let mut after = meta.machine.lines().skip_while(|l| l.trim() != "$ nproc");
+    let cores = after.nth(1).and_then(|n| n.trim().parse().ok());
+    let cores = cores.filter(|&c: &usize| t.maxn > c);
     let met = |ok: bool| if ok { "**met**" } else { "**missed**" }.to_string();
 
     // 1. The laggard folds at most twice its net change, plus a slack.
@@ -347,43 +296,21 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
         format!(" key {k}: at most {most:.4} allocations per send over N;")
     });
 
-    // 5. Send-path ratios.
-    let metrics = "send_ns_median send_ns_mean send_ns_p99 recv_ns_median round_ns";
-    let rows = t.configs("keepup").filter(|at| at.2 == t.top).map(|at| {
-        let cell = |x| {
-            let (c, m) = (num(t.get("chain", at, x)), num(t.get("mpsc", at, x)));
-            format!("{} ({c} / {m})", times(t.ratio(at, x)))
-        };
-        let config = [at.3.to_string(), at.1.to_string()].into_iter();
-        config.chain(metrics.split(' ').map(cell)).collect()
-    });
-    let header = "key | N | send median chain / MPSC | send mean chain / MPSC | send p99 chain / MPSC | recv median chain / MPSC | round chain / MPSC";
-    let t5_table = markdown_table(header, "", rows);
-    let t5_table = t5_table.lines().map(|l| format!("   {l}")).join("\n");
-
     // The analysis.
-    let send_kb = t.keys.get(1).map_or(String::new(), |kb| {
-        let r = |n| times(t.ratio(At("keepup", n, t.top, kb, None), "send_ns_median"));
-        let (r2, rmax, maxn) = (r(2), r(t.maxn), t.maxn);
-        format!("; with the allocating key {kb}: {r2} at N = 2 and {rmax} at N = {maxn}")
-    });
-    let capped = t.workers.iter().filter_map(|&n| {
-        let at = At("laggard", n, 0.0, &t.k0, None);
-        Some(t.at("chain", at, LAGGARD_FOLDED)?.0)
-    });
-    let lag_cap = capped.max().map_or("-".into(), |s| s.to_string());
-    let lag_sends = t.sends("laggard").last().copied().unwrap_or(0);
+    // Laggard runs with f < 1 send fewer (the sweep caps them): the smallest S, and the largest.
+    let lag = t.sends("laggard");
     let across = [
         (" nodes", "backlog_live_nodes"),
         (" bytes", "backlog_live_bytes"),
     ];
     let across = (t.sends("backlog").len() > 1).then(|| table(t, backlog(t), &across, false));
-    BTreeMap::from([
+    let named = BTreeMap::from([
+        ("plots", plots),
         ("failed", meta.failures.lines().count().to_string()),
         ("failures", failures.collect()),
         ("cores", cores.map_or(String::new(), |c| c.to_string())),
         ("slack", slack.to_string()),
-        ("lag_sends", lag_sends.to_string()),
+        ("lag_sends", lag.last().copied().unwrap_or(0).to_string()),
         ("t1_met", t1_met),
         ("t1_count", t1.len().to_string()),
         ("t1_worst", t1_worst),
@@ -393,9 +320,7 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
         ("t3_met", met(t3.as_ref().map_or(true, |c| c.0 <= 0.0))),
         ("t3_closest", t3.map_or(String::new(), |c| c.1)),
         ("t4_line", t4_line.collect()),
-        ("t5_table", t5_table),
-        ("send_kb", send_kb),
-        ("lag_cap", lag_cap),
+        ("lag_cap", lag.first().map_or("-".into(), |s| s.to_string())),
         ("command", meta.command.clone()),
         ("date", meta.date.clone()),
         ("seconds", format!("{:.0}", meta.seconds)),
@@ -406,7 +331,27 @@ fn figures(t: &Table, meta: &Meta) -> BTreeMap<&'static str, String> {
         ("k0", t.k0.clone()),
         ("maxn", t.maxn.to_string()),
         ("backlog_across", across.unwrap_or_default()),
-    ])
+    ]);
+    move |name| {
+        let at = |sc, n: &str, key| {
+            let n = if n == "max" { t.maxn } else { n.parse().ok()? };
+            Some(At(sc, n, t.top, Option::unwrap_or(key, &t.k0), None))
+        };
+        // Chain / MPSC of a metric at a configuration: `1.23x`, or `-`.
+        let x = |at, metric| {
+            let r = t.get("chain", at, metric).zip(t.get("mpsc", at, metric));
+            r.map_or("-".into(), |(c, m)| format!("{:.2}x", c / m))
+        };
+        Some(match name.split(':').collect_vec()[..] {
+            ["table", sc, _] if t.sends(sc).is_empty() => "(not measured)".into(),
+            ["table", sc, metric] => table(t, t.configs(sc), &[("", metric)], true),
+            ["med", m, sc, metric] => num(median(t.across_n(m, sc, t.top, &t.k0, metric))),
+            ["v", m, sc, n, metric] => num(t.get(m, at(sc, n, None)?, metric)),
+            ["x", sc, n, metric] => x(at(sc, n, None)?, metric),
+            ["x", sc, n, metric, k] => x(at(sc, n, Some(k))?, metric),
+            _ => named.get(name)?.clone(),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -415,7 +360,8 @@ mod tests {
 
     #[test]
     fn lookup_takes_the_largest_sends() {
-        let row = |medium: &str, sends, value| Row {
+        // Each row's value is its sends.
+        let row = |(medium, sends): (&str, usize)| Row {
             medium: medium.into(),
             scenario: "laggard".into(),
             workers: 2,
@@ -423,17 +369,13 @@ mod tests {
             key: "u64".into(),
             sends,
             metric: LAGGARD_FOLDED.into(),
-            value,
+            value: sends as f64,
         };
-        let rows = [
-            (("mpsc", 100), 400.0),
-            (("mpsc", 1000), 4000.0),
-            (("chain", 100), 0.0),
-        ];
-        let t = Table::new(&rows.map(|((m, s), v)| row(m, s, v)));
+        let rows = [("mpsc", 100), ("mpsc", 1000), ("chain", 100)].map(row);
+        let t = Table::new(&rows);
         let get = |m, n, s| t.get(m, At("laggard", n, 1.0, "u64", s), LAGGARD_FOLDED);
-        assert_eq!(get("mpsc", 2, None), Some(4000.0));
-        assert_eq!(get("mpsc", 2, Some(100)), Some(400.0));
+        assert_eq!(get("mpsc", 2, None), Some(1000.0));
+        assert_eq!(get("mpsc", 2, Some(100)), Some(100.0));
         assert_eq!(get("chain", 4, None), None);
         assert_eq!(t.media, ["chain", "mpsc"]);
     }
@@ -441,8 +383,6 @@ mod tests {
     #[test]
     fn every_placeholder_of_the_template_has_a_value() {
         let t = Table::new(&[]);
-        let mut v = figures(&t, &Meta::default());
-        v.insert("plots", String::new());
-        fill(TEMPLATE, |name| value(&t, &v, name)).unwrap();
+        fill(TEMPLATE, values(&t, &Meta::default(), String::new())).unwrap();
     }
 }

@@ -1,13 +1,12 @@
 //! `compare-report`: the stock-vs-chain comparison's medians, paired ratios, checksum check,
 //! markdown report and plot.
 //!
-//! `--raw RUNS.csv` reads what `scripts/compare` collected, one row a reported value (header
-//! `example,workers,mode,rep,key,value`; `key` is a metric, `checksum`, `chain-feature`,
-//! `medium`, `busy` or `others`), summarizes it into one row an example, worker count and
-//! metric, and writes that summary (the markdown's path with `.csv`) and its run description
-//! (`latency-meta.csv`). `--from-csv SUMMARY.csv` rebuilds the report from
-//! those two files alone. Exits with status 1 (after writing the report) when two runs of the
-//! same example and worker count disagree on their checksum.
+//! `--raw RUNS.csv` reads what `scripts/compare` collected ([`Run`]: one row a reported value),
+//! summarizes it into one row an example, worker count and metric ([`Summary`]), and writes
+//! that summary (the markdown's path with `.csv`) and its run description ([`Meta`]) beside it;
+//! `--from-csv SUMMARY.csv` rebuilds the report from those two files alone. Exits with status 1
+//! (after writing the report) when two runs of the same example and worker count disagree on
+//! their checksum.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -16,7 +15,7 @@ use clap::Parser;
 use examples::fail;
 use itertools::{iproduct, Itertools};
 use report::{fill, markdown_table, median, meta_path, read_rows, read_with_meta, svg_panels};
-use report::{write_keeping_notes, write_rows, Figures};
+use report::{write_keeping_notes, write_rows, Figures, Panel};
 use serde::{Deserialize, Serialize};
 
 /// Summarize a stock-vs-chain comparison.
@@ -84,6 +83,7 @@ struct Run {
     workers: usize,
     mode: String,
     rep: usize,
+    /// A metric, or one of [`NOT_METRICS`].
     key: String,
     value: String,
 }
@@ -133,8 +133,8 @@ fn summarize(raw: &Path, cli: &Cli) -> Result<(Vec<Summary>, Meta), String> {
         r.value.parse::<f64>().map_err(|_| bad())
     };
     let keyed = |key| runs.iter().enumerate().filter(move |(_, r)| r.key == key);
-    let is_metric = |r: &&Run| !NOT_METRICS.contains(&&*r.key);
-    let measured = runs.iter().enumerate().filter(|(_, r)| is_metric(r));
+    let measured = runs.iter().enumerate();
+    let measured = measured.filter(|(_, r)| !NOT_METRICS.contains(&&*r.key));
     let mut checksums = BTreeMap::<_, BTreeSet<_>>::new();
     for (_, r) in keyed("checksum") {
         let pair = (&*r.example, r.workers);
@@ -197,9 +197,7 @@ fn summarize(raw: &Path, cli: &Cli) -> Result<(Vec<Summary>, Meta), String> {
     let features: BTreeSet<_> = keyed("chain-feature").map(|(_, r)| &*r.value).collect();
     let feature = match (features.contains("on"), features.contains("off")) {
         (true, false) => "on: TIMELY_PROGRESS_MEDIUM selected the medium of each run",
-        (false, true) => {
-            "OFF: timely was built without chain-progress, so both columns ran stock timely"
-        }
+        (false, true) => "OFF: timely built without chain-progress; both columns ran stock timely",
         (true, true) => "MIXED between runs (the results are not comparable)",
         (false, false) => "unknown",
     };
@@ -250,29 +248,24 @@ fn tables(rows: &[Summary]) -> String {
 }
 
 /// One panel an example present: its headline metric's median against the worker count.
-fn plot(path: &Path, rows: &[Summary], meta: &Meta) -> Result<(), String> {
+fn panels(rows: &[Summary]) -> Vec<Panel> {
     let present = examples().filter(|e| rows.iter().any(|r| r.example == e[0]));
-    let panels = present.map(|[name, what, metric, axis]| {
+    let panel = |[name, what, metric, axis]: [&str; 4]| {
         let of = |r: &&Summary| r.example == name && r.metric == metric;
-        let line = |pick: fn(&Summary) -> f64| {
+        let line = |medium: &str, pick: fn(&Summary) -> f64| {
             let points = rows.iter().filter(of).map(|r| (r.workers as f64, pick(r)));
-            points.filter(|p| p.1.is_finite()).collect()
+            (medium.into(), points.filter(|p| p.1.is_finite()).collect())
         };
-        let series = vec![
-            ("stock".into(), line(|r| r.stock)),
-            ("chain".into(), line(|r| r.chain)),
-        ];
+        let series = vec![line("stock", |r| r.stock), line("chain", |r| r.chain)];
         let title = format!("{name}: {what}");
         (title, "workers".into(), axis.into(), series)
-    });
-    let machine = meta.machine.split(';').next().unwrap_or_default();
-    let title = format!("stock timely (blue) vs chain (red): medians (log scale), {machine}");
-    svg_panels(path, (1200, 430), Some(&title), &panels.collect_vec())
+    };
+    present.map(panel).collect()
 }
 
 /// The stall examples' figures against the stall length: recovery time and updates folded on
-/// return, a line a medium and worker count. `Ok(false)` when no stall example ran.
-fn stall_plot(path: &Path, rows: &[Summary]) -> Result<bool, String> {
+/// return, a line a medium and worker count; none when no stall example ran.
+fn stall_panels(rows: &[Summary]) -> Vec<Panel> {
     let kinds = [
         ("_recovery_ms", "recovery (ms)"),
         ("_updates", "updates folded on return"),
@@ -293,11 +286,7 @@ fn stall_plot(path: &Path, rows: &[Summary]) -> Result<bool, String> {
         let series = series.into_iter().collect_vec();
         (title, "stall (ms)".into(), axis.into(), series)
     });
-    let panels = panels.filter(|p| !p.3.is_empty()).collect_vec();
-    if panels.is_empty() {
-        return Ok(false);
-    }
-    svg_panels(path, (1200, 430), None, &panels).map(|_| true)
+    panels.filter(|p| !p.3.is_empty()).collect()
 }
 
 fn main() {
@@ -310,11 +299,18 @@ fn main() {
     }
     let results = tables(&rows);
     print!("{}", results.trim_start());
-    let warn = |e: String| eprintln!("warning: {e}");
-    let stall = stall_plot(&cli.svg.with_file_name("stall.svg"), &rows).map_err(warn) == Ok(true);
+    // Draws `panels` into `file` beside the SVG; the file's name if drawn (none with no panels).
+    let svg = |file: &str, title: Option<&str>, panels: Vec<Panel>| {
+        let path = cli.svg.with_file_name(file);
+        let drawn = (!panels.is_empty()).then(|| svg_panels(&path, (1200, 430), title, &panels));
+        let warn = |e| eprintln!("warning: could not draw {file}: {e}");
+        drawn?.map_err(warn).ok().map(|()| file.to_string())
+    };
+    let machine = meta.machine.split(';').next().unwrap_or_default();
+    let title = format!("stock timely (blue) vs chain (red): medians (log scale), {machine}");
     let file = cli.svg.file_name().unwrap_or_default().to_string_lossy();
-    let plotted = plot(&cli.svg, &rows, &meta).map(|()| file.to_string());
-    let plotted = plotted.map_err(|e| warn(format!("could not draw the plot: {e}")));
+    let plotted = svg(&file, Some(&title), panels(&rows));
+    let stall = svg("stall.svg", None, stall_panels(&rows));
     let busy = meta.busy_median.zip(meta.busy_max).map(|(median, max)| {
         format!("CPU busy (all processes) in the 0.3 s before each stock/chain pair: median {median:.0}%, max {max:.0}%; a busy machine deschedules spinning workers and inflates every figure")
     });
@@ -332,7 +328,7 @@ fn main() {
             "mismatches" => meta.mismatches.clone(),
             "results" => results.clone(),
             "plot" => plotted.clone().unwrap_or_default(),
-            "stall" => if stall { "stall.svg" } else { "" }.into(),
+            "stall" => stall.clone().unwrap_or_default(),
             _ => return None,
         })
     });
@@ -346,8 +342,7 @@ fn main() {
     let w = cli.ratio_workers;
     let barrier = ("barrier", w, "us_per_round");
     let barrier = |r: &&Summary| (&*r.example, r.workers, &*r.metric) == barrier;
-    let ratio = rows.iter().find(barrier).map(|r| r.ratio);
-    let ratio = ratio.filter(|r| r.is_finite());
-    let ratio = ratio.map_or("n/a".into(), |r| format!("{r:.3}"));
+    let ratio = rows.iter().find(|r| barrier(r) && r.ratio.is_finite());
+    let ratio = ratio.map_or("n/a".into(), |r| format!("{:.3}", r.ratio));
     println!("ratio chain/stock barrier w={w}: {ratio}");
 }
