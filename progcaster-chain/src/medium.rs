@@ -22,8 +22,9 @@ pub enum Medium {
     Stock,
     /// A chain per progress channel, as [`Medium::Chain`], and across processes one stream
     /// per process pair: the net change of a prefix of the chain since the last forward,
-    /// numbered, instead of every worker's every batch. Every process of a computation must
-    /// use it, or none.
+    /// numbered, instead of every worker's every batch. A process of one worker has nothing
+    /// to consolidate: it keeps timely's channels and sends each batch as its process's next
+    /// delta. Every process of a computation must use it, or none.
     Aggregate,
 }
 

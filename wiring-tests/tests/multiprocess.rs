@@ -63,11 +63,13 @@ fn aggregation_across_process_shapes() {
 
 #[test]
 fn aggregating_and_per_worker_processes_refuse_each_other() {
-    for other in ["stock", "chain"] {
-        let outcomes = run_cluster(&["aggregate", other], 2, 2, true);
+    // With one worker per process, `aggregate` sends that worker's batches as they are, marked
+    // as its process's deltas: the mismatch is still caught.
+    for (other, workers) in [("stock", 2), ("chain", 2), ("stock", 1), ("chain", 1)] {
+        let outcomes = run_cluster(&["aggregate", other], 2, workers, true);
         assert!(
             outcomes.iter().all(|outcome| outcome.code != Some(0)),
-            "a mixed run (aggregate and {other}) succeeded"
+            "a mixed run (aggregate and {other}, {workers} workers) succeeded"
         );
         // Whichever process receives the other's first progress message names the mismatch;
         // its peer may instead report the connection the first one closed when it stopped.
@@ -77,7 +79,7 @@ fn aggregating_and_per_worker_processes_refuse_each_other() {
                           (--progress-medium aggregate) but this process does not";
         assert!(
             stderr.contains(aggregating) || stderr.contains(other_side),
-            "aggregate with {other}: {stderr}"
+            "aggregate with {other}, {workers} workers: {stderr}"
         );
     }
 }
