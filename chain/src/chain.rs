@@ -26,8 +26,9 @@
 //!   and moves the pin. No user callback runs under it: [`Reader::recv_with`] hands the
 //!   folded value to its callback after unlocking.
 //! * `Published::version` (atomic, on another cache line): the count of committed sends,
-//!   raised (`fetch_max`, release) by each send right after it releases the mutex, so that a
-//!   reader that sees the news finds the lock free. A reader whose last receive saw at least
+//!   stored (release) by each send as the last thing it does under the mutex: a plain store,
+//!   since sends commit one at a time, and no read-modify-write on the send path beyond the
+//!   lock and unlock. A reader whose last receive saw at least
 //!   the count it now loads (acquire) has nothing new and returns without touching the mutex:
 //!   spinning readers leave the writers' line alone.
 //! * `Published::poisoned` (atomic, next to `version`): set (release) when code under the
@@ -240,8 +241,8 @@ struct Shared<T> {
 
 /// The words every receive reads, on one cache line that only committing sends write.
 struct Published {
-    /// Committed sends so far (`State::committed`), raised after each one, after the unlock;
-    /// it may briefly lag the state, never lead it.
+    /// Committed sends so far (`State::committed`), stored by each send under the mutex, just
+    /// before the unlock.
     version: AtomicU64,
     /// Set when code under the mutex panicked; never cleared.
     poisoned: AtomicBool,
@@ -305,20 +306,20 @@ impl<T: Chainable> Shared<T> {
     #[track_caller]
     fn has_news(&self, seen: u64) -> bool {
         self.check();
-        // Acquire: pairs with the release in `Shared::publish`. The version may lag a walk
-        // that saw a send whose publisher has not raised it yet: news only when it is ahead.
+        // Acquire: pairs with the release in `Shared::publish`. A reader's `seen` is the version
+        // it read under the mutex, so the version is never below it: news when it is ahead.
         self.published.version.load(Ordering::Acquire) > seen
     }
 
-    /// Publishes that `committed` sends have committed; called after the mutex is released,
-    /// so that a reader spinning on the version finds the lock free when it sees the news.
-    fn publish(&self, committed: u64) {
-        // A maximum, not a store: two senders may publish in the other order than they
-        // committed, and the version never goes back. Release: a reader that loads this version
-        // (acquire) and then locks the state finds the atom (the mutex orders it anyway).
-        self.published
-            .version
-            .fetch_max(committed, Ordering::Release);
+    /// Publishes that `committed` sends have committed; called under the mutex, by the send
+    /// that made the count, so versions are stored in the order sends commit.
+    fn publish(&self, _critical: &Critical<'_, T>, committed: u64) {
+        // A store, not a read-modify-write: only the mutex holder writes the version. (Stored
+        // after the unlock, two senders could store in the other order than they committed
+        // and move the version back, losing news; under the mutex they cannot.) Release: a
+        // reader that loads this version (acquire) and then locks the state finds the atom (the
+        // mutex orders it anyway).
+        self.published.version.store(committed, Ordering::Release);
     }
 }
 
@@ -488,8 +489,8 @@ impl<T: Chainable> Chain<T> {
         let mut state = self.shared.lock();
         state.send(value);
         let committed = state.committed();
+        self.shared.publish(&state, committed);
         drop(state);
-        self.shared.publish(committed);
     }
 
     /// True if sends have committed since `version` of them had (a reader's
@@ -713,8 +714,8 @@ impl<T: Chainable> Reader<T> {
         let mut state = self.shared.lock();
         let folded = state.send_and_walk(value, &mut self.pin, acc);
         self.seen = state.committed();
+        self.shared.publish(&state, self.seen);
         drop(state);
-        self.shared.publish(self.seen);
         folded
     }
 
