@@ -222,9 +222,9 @@ fn parking_loses_no_wakeup() {
     });
 }
 
-/// Two senders publish their versions after unlocking, so they may publish in the other order
-/// than they committed: the version must never go back (a late, smaller publish would hide the
-/// other send from a worker that then parks, and its sender may have found no flag up).
+/// Two senders against a parking worker: the version must never go back (a late, smaller
+/// publish would hide the other send from a worker that then parks, and its sender may have
+/// found no flag up). Versions are stored under the mutex, so they are stored in commit order.
 #[test]
 fn parking_with_two_senders_loses_no_wakeup() {
     loom::model(|| {
