@@ -180,15 +180,23 @@ mod tests {
 
     #[test]
     fn a_per_worker_batch_is_a_clear_mismatch() {
-        let mut sequencer = Sequencer::new(4, 2);
-        let error =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sequencer.accept(3, 0, ())))
-                .unwrap_err();
-        let message = error.downcast_ref::<String>().cloned().unwrap_or_default();
-        assert!(
-            message.contains("worker 3 (process 1) sends progress per worker"),
-            "{message}"
-        );
-        assert!(message.starts_with("progress medium mismatch"), "{message}");
+        // (peers, workers per process, a per-worker batch's source, what the error names); one
+        // worker per process is the sequencer of timely's one-worker `aggregate` path.
+        for (peers, threads, source, named) in [
+            (4, 2, 3, "worker 3 (process 1)"),
+            (2, 1, 1, "worker 1 (process 1)"),
+        ] {
+            let mut sequencer = Sequencer::new(peers, threads);
+            let error = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                sequencer.accept(source, 0, ())
+            }))
+            .unwrap_err();
+            let message = error.downcast_ref::<String>().cloned().unwrap_or_default();
+            assert!(
+                message.contains(&format!("{named} sends progress per worker")),
+                "{message}"
+            );
+            assert!(message.starts_with("progress medium mismatch"), "{message}");
+        }
     }
 }
