@@ -311,15 +311,18 @@ impl<T: Chainable> Shared<T> {
         self.published.version.load(Ordering::Acquire) > seen
     }
 
-    /// Publishes that `committed` sends have committed; called under the mutex, by the send
-    /// that made the count, so versions are stored in the order sends commit.
-    fn publish(&self, _critical: &Critical<'_, T>, committed: u64) {
+    /// Publishes the count of sends committed so far, and returns it; called under the mutex
+    /// (`state`), by the send that made the count, so versions are stored in the order sends
+    /// commit.
+    fn publish(&self, state: &Critical<'_, T>) -> u64 {
+        let committed = state.committed();
         // A store, not a read-modify-write: only the mutex holder writes the version. (Stored
         // after the unlock, two senders could store in the other order than they committed
         // and move the version back, losing news; under the mutex they cannot.) Release: a
         // reader that loads this version (acquire) and then locks the state finds the atom (the
         // mutex orders it anyway).
         self.published.version.store(committed, Ordering::Release);
+        committed
     }
 }
 
@@ -488,8 +491,7 @@ impl<T: Chainable> Chain<T> {
         }
         let mut state = self.shared.lock();
         state.send(value);
-        let committed = state.committed();
-        self.shared.publish(&state, committed);
+        self.shared.publish(&state);
         drop(state);
     }
 
@@ -713,8 +715,7 @@ impl<T: Chainable> Reader<T> {
         }
         let mut state = self.shared.lock();
         let folded = state.send_and_walk(value, &mut self.pin, acc);
-        self.seen = state.committed();
-        self.shared.publish(&state, self.seen);
+        self.seen = self.shared.publish(&state);
         drop(state);
         folded
     }
