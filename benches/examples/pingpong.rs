@@ -19,7 +19,7 @@
 use std::sync::mpsc;
 use std::time::Instant;
 
-use chain::{Batch, Chain, Chainable};
+use chain::{Batch, Chain, Chainable, Lanes};
 use report::median;
 
 /// The key of thread `me`'s capability at round `r`: the threads' keys never collide.
@@ -137,6 +137,44 @@ fn chain_round(rounds: u64, layout: Layout) -> f64 {
     start.elapsed().as_secs_f64() * 1e6 / rounds as f64
 }
 
+/// µs per round through lanes: each thread writes its own lane and reads both.
+fn lanes_round(rounds: u64) -> f64 {
+    let (_, endpoints) = Lanes::<Batch<u64>>::new(2, 8);
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for (me, mut endpoint) in (0u64..).zip(endpoints) {
+            s.spawn(move || {
+                let mut buffer = Batch::new();
+                let mut folded = Batch::new();
+                for r in 0..rounds {
+                    let want = awaited(me, r);
+                    let arrived = |folded: &Batch<u64>| {
+                        let updates = folded.updates();
+                        updates
+                            .binary_search_by_key(&want, |&(k, _)| k)
+                            .is_ok_and(|i| updates[i].1 > 0)
+                    };
+                    if !(me == 0 && r == 0) {
+                        while !arrived(&folded) {
+                            if !endpoint.recv(&mut folded) {
+                                std::hint::spin_loop();
+                            }
+                        }
+                    }
+                    buffer.update(key(me, r), -1);
+                    buffer.update(key(me, r + 1), 1);
+                    endpoint.send_and_recv(&mut buffer, &mut folded);
+                }
+                while endpoint.recv(&mut folded) || folded.updates() != &expected(rounds)[..] {
+                    std::hint::spin_loop();
+                }
+                check("lanes", me, &folded, rounds);
+            });
+        }
+    });
+    start.elapsed().as_secs_f64() * 1e6 / rounds as f64
+}
+
 /// µs per round through one MPSC channel per thread.
 fn mpsc_round(rounds: u64) -> f64 {
     let (senders, receivers): (Vec<_>, Vec<_>) =
@@ -200,40 +238,44 @@ fn main() {
     };
     let rounds = number("ROUNDS", 200_000);
     let reps = number("REPETITIONS", 7);
-    let (mut shared, mut separate, mut split, mut mpsc) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    // The media, each with its µs per round in every repetition; MPSC, the baseline, last.
+    let media: [(&str, &dyn Fn() -> f64); 5] = [
+        ("lanes", &|| lanes_round(rounds)),
+        ("chain", &|| chain_round(rounds, Layout::Shared)),
+        ("chain send+recv", &|| {
+            chain_round(rounds, Layout::SharedSeparate)
+        }),
+        ("chain split", &|| chain_round(rounds, Layout::Split)),
+        ("mpsc", &|| mpsc_round(rounds)),
+    ];
+    let mut times = vec![Vec::new(); media.len()];
     for rep in 1..=reps {
         // Interleaved, so that a noisy moment of the machine hits every medium.
-        shared.push(chain_round(rounds, Layout::Shared));
-        separate.push(chain_round(rounds, Layout::SharedSeparate));
-        split.push(chain_round(rounds, Layout::Split));
-        mpsc.push(mpsc_round(rounds));
-        println!(
-            "rep {rep}: chain {:.3}, chain send+recv {:.3}, chain split {:.3}, mpsc {:.3} us/round",
-            shared[shared.len() - 1],
-            separate[separate.len() - 1],
-            split[split.len() - 1],
-            mpsc[mpsc.len() - 1]
-        );
+        let line: Vec<String> = media
+            .iter()
+            .zip(&mut times)
+            .map(|((name, run), times)| {
+                times.push(run());
+                format!("{name} {:.3}", times[times.len() - 1])
+            })
+            .collect();
+        println!("rep {rep}: {} us/round", line.join(", "));
     }
     // Each repetition's ratios to MPSC, then their medians: a noisy moment of the machine
     // that slows every medium of one repetition moves that repetition's times, not its ratios.
-    let ratios =
-        |times: &[f64]| -> Vec<f64> { times.iter().zip(&mpsc).map(|(t, m)| t / m).collect() };
-    let (rc, rs, rx) = (ratios(&shared), ratios(&separate), ratios(&split));
-    let median = |v| median(v).expect("at least one repetition");
-    let (c, s, x, m) = (
-        median(shared),
-        median(separate),
-        median(split),
-        median(mpsc),
-    );
+    let mpsc = &times[media.len() - 1];
+    let median = |v: Vec<f64>| median(v).expect("at least one repetition");
+    let (mut medians, mut ratios) = (Vec::new(), Vec::new());
+    for ((name, _), times) in media.iter().zip(&times) {
+        medians.push(format!("{name} {:.3}", median(times.clone())));
+        let ratio = median(times.iter().zip(mpsc).map(|(t, m)| t / m).collect());
+        if *name != "mpsc" {
+            ratios.push(format!("{name} {ratio:.2}"));
+        }
+    }
     println!(
-        "median over {reps} (us/round): chain {c:.3}, chain send+recv {s:.3}, chain split {x:.3}, \
-         mpsc {m:.3}; medians of the same-repetition ratios to mpsc: chain {:.2}, \
-         chain send+recv {:.2}, chain split {:.2}",
-        median(rc),
-        median(rs),
-        median(rx)
+        "median over {reps} (us/round): {}; medians of the same-repetition ratios to mpsc: {}",
+        medians.join(", "),
+        ratios.join(", ")
     );
 }

@@ -57,12 +57,14 @@
 //! deadlocking or reading a half-merged atom. Dropping handles and readers never panics on a
 //! poisoned chain.
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
 
 mod chain;
 mod chainable;
 mod forwarder;
+#[allow(unsafe_code)] // the slots of a lane: see the `// SAFETY:` comments
+mod lanes;
 mod mesh;
 mod ring;
 mod sleepers;
@@ -71,5 +73,6 @@ mod sync;
 pub use crate::chain::{Chain, Reader, Stats};
 pub use crate::chainable::{Batch, Chainable};
 pub use crate::forwarder::Forwarder;
+pub use crate::lanes::{LaneEndpoint, Lanes, LanesStats};
 pub use crate::mesh::{Mesh, MeshReader};
 pub use crate::sleepers::Sleepers;
