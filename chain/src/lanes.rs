@@ -81,8 +81,11 @@ struct Cell<T> {
     active: AtomicBool,
 }
 
+/// A lane: its slots, each on its own cache line.
+type Lane<T> = Box<[CachePadded<Slot<T>>]>;
+
 struct Shared<T> {
-    lanes: Box<[Box<[CachePadded<Slot<T>>]>]>,
+    lanes: Box<[Lane<T>]>,
     cells: Box<[CachePadded<Cell<T>>]>,
     poisoned: CachePadded<AtomicBool>,
     /// Atoms drained into backlogs (a statistic).
@@ -390,7 +393,7 @@ impl<T: Chainable> LaneEndpoint<T> {
         // Readers read the slot again only after loading the stamp stored below. We are this
         // lane's only writer (`&mut self`).
         slot.value
-            .with_mut(|old| unsafe { std::mem::swap(&mut *old, value) });
+            .with_mut(|old| unsafe { std::ptr::swap(old, value) });
         // Release: a reader that loads this stamp (acquire) sees the value.
         slot.stamp.store(atom, Ordering::Release);
         self.tail = atom;
