@@ -6,7 +6,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
-use chain::{Batch, Chain, Forwarder, Reader, Sleepers};
+use chain::{Batch, Chain, Forwarder, LaneEndpoint, Lanes, Reader, Sleepers};
 use crossbeam_utils::CachePadded;
 
 use crate::{fault, trace};
@@ -43,20 +43,42 @@ type Wake = Box<dyn Fn() + Send + Sync>;
 /// The channels a worker joined, each with its chain, for its polls.
 type Joined = Mutex<Vec<(usize, Arc<dyn Watched>)>>;
 
-/// A chain seen through the versions its readers last looked at, whatever its key type.
+/// A channel's medium seen from a worker's poll, whatever its key type.
 trait Watched: Send + Sync {
-    /// Whether sends committed since local worker `local` last looked at the chain.
+    /// Whether something was sent that local worker `local` has not received.
     fn has_news(&self, local: usize) -> bool;
 }
 
-/// One progress channel's chain, shared by the local workers.
+/// Slots per lane: sends a worker may make before a peer that has not received since costs
+/// it a drain (see [`Lanes`]).
+const LANE_SLOTS: usize = 8;
+
+/// What one progress channel's local workers share.
+enum Medium<K: Ord + Clone + Send + Sync> {
+    /// One lane per worker ([`Lanes`]): a send touches only the sender's lane, and a hop
+    /// moves the atom's lines and nothing else.
+    Lanes(Lanes<Batch<K>>),
+    /// One chain for all, for a process that forwards: the forwarder's deltas are prefixes of
+    /// the chain's total order of sends.
+    Chain {
+        chain: Chain<Batch<K>>,
+        /// Indexed by local worker: the chain's version when the worker last looked at it
+        /// ([`Reader::version`]), written and read only by that worker's thread.
+        seen: Box<[CachePadded<AtomicU64>]>,
+    },
+}
+
+/// A local worker's end of a channel's medium.
+enum Local<K: Ord + Clone + Send + Sync> {
+    Lanes(LaneEndpoint<Batch<K>>),
+    Chain(Reader<Batch<K>>),
+}
+
+/// One progress channel's medium, shared by the local workers.
 struct Slot<K: Ord + Clone + Send + Sync> {
-    chain: Chain<Batch<K>>,
-    /// Readers registered when the chain was created, taken by each worker as it joins.
-    readers: Mutex<Vec<Option<Reader<Batch<K>>>>>,
-    /// Indexed by local worker: the chain's version when the worker last looked at it
-    /// ([`Reader::version`]), written and read only by that worker's thread.
-    seen: Box<[CachePadded<AtomicU64>]>,
+    medium: Medium<K>,
+    /// Each worker's end, made with the medium and taken by the worker as it joins.
+    locals: Mutex<Vec<Option<Local<K>>>>,
     /// With other processes to forward to: one more reader of the chain, driven by the
     /// workers' sends, whose deltas go to the other processes.
     forwarder: Option<Forwarder<Batch<K>>>,
@@ -69,25 +91,41 @@ struct Slot<K: Ord + Clone + Send + Sync> {
 
 impl<K: Ord + Clone + Send + Sync> Watched for Slot<K> {
     fn has_news(&self, local: usize) -> bool {
-        // Relaxed: only this worker's thread writes it.
-        self.chain
-            .has_news_since(self.seen[local].load(Ordering::Relaxed))
+        match &self.medium {
+            Medium::Lanes(lanes) => lanes.has_news_for(local),
+            // Relaxed: only this worker's thread writes it.
+            Medium::Chain { chain, seen } => {
+                chain.has_news_since(seen[local].load(Ordering::Relaxed))
+            }
+        }
     }
 }
 
 impl<K: Ord + Clone + Send + Sync> Slot<K> {
     fn new(threads: usize, forwarding: bool) -> Self {
-        let (chain, mut readers) = Chain::with_readers(threads + usize::from(forwarding));
-        let forwarder = forwarding.then(|| Forwarder::new(readers.pop().expect("a reader")));
+        let (medium, locals, forwarder) = if forwarding {
+            let (chain, mut readers) = Chain::with_readers(threads + 1);
+            let forwarder = Forwarder::new(readers.pop().expect("a reader"));
+            let seen = (0..threads)
+                .map(|_| CachePadded::new(AtomicU64::new(0)))
+                .collect();
+            let locals = readers.into_iter().map(|r| Some(Local::Chain(r)));
+            (
+                Medium::Chain { chain, seen },
+                locals.collect(),
+                Some(forwarder),
+            )
+        } else {
+            let (lanes, endpoints) = Lanes::new(threads, LANE_SLOTS);
+            let locals = endpoints.into_iter().map(|e| Some(Local::Lanes(e)));
+            (Medium::Lanes(lanes), locals.collect(), None)
+        };
         // Relaxed: see `live_chains`.
         LIVE.fetch_add(1, Ordering::Relaxed);
         trace::chain_created(threads);
         Slot {
-            chain,
-            readers: Mutex::new(readers.into_iter().map(Some).collect()),
-            seen: (0..threads)
-                .map(|_| CachePadded::new(AtomicU64::new(0)))
-                .collect(),
+            medium,
+            locals: Mutex::new(locals),
             forwarder,
             held: Mutex::new(Batch::new()),
             forwarded: Mutex::new(Batch::new()),
@@ -97,7 +135,19 @@ impl<K: Ord + Clone + Send + Sync> Slot<K> {
 
 impl<K: Ord + Clone + Send + Sync> Drop for Slot<K> {
     fn drop(&mut self) {
-        trace::chain_freed(|| self.chain.stats());
+        trace::chain_freed(|| match &self.medium {
+            Medium::Lanes(lanes) => {
+                let s = lanes.stats();
+                format!("lanes sent={} drained={}", s.sent, s.drained)
+            }
+            Medium::Chain { chain, .. } => {
+                let s = chain.stats();
+                format!(
+                    "appended={} merged_in_place={} absorbed={} trimmed={}",
+                    s.appended, s.merged_in_place, s.absorbed, s.trimmed
+                )
+            }
+        });
         LIVE.fetch_sub(1, Ordering::Relaxed);
     }
 }
@@ -303,8 +353,8 @@ impl Rendezvous {
             forwarding,
             "progress channel {channel} joined both with and without forwarding"
         );
-        let reader = slot.readers.lock().expect("progress readers poisoned")[local].take();
-        let reader = reader
+        let end = slot.locals.lock().expect("progress ends poisoned")[local].take();
+        let end = end
             .unwrap_or_else(|| panic!("worker {worker} joined progress channel {channel} twice"));
         self.joined[local]
             .lock()
@@ -313,7 +363,7 @@ impl Rendezvous {
         // A peer may have sent before we joined: the chain's version is past the reader's (the
         // chain was created with it), so the next poll lists the channel.
         Endpoint {
-            reader,
+            end,
             slot,
             local,
             channel,
@@ -352,7 +402,7 @@ impl Rendezvous {
 pub struct Endpoint<K: Ord + Clone + Send + Sync + 'static> {
     /// Dropped after `Drop::drop` has left the rendezvous and before `slot`: its sweep is
     /// part of what the chain did when the slot's trace records it.
-    reader: Reader<Batch<K>>,
+    end: Local<K>,
     slot: Arc<Slot<K>>,
     local: usize,
     channel: usize,
@@ -415,16 +465,24 @@ impl<K: Ord + Clone + Send + Sync + 'static> Endpoint<K> {
         if self.scratch.updates().is_empty() {
             return;
         }
-        self.reader
-            .send_and_recv(&mut self.scratch, &mut self.received);
+        match &mut self.end {
+            Local::Lanes(end) => {
+                end.send_and_recv(&mut self.scratch, &mut self.received);
+            }
+            Local::Chain(reader) => {
+                reader.send_and_recv(&mut self.scratch, &mut self.received);
+            }
+        }
         self.looked();
         self.rendezvous.wake_others(self.local);
     }
 
     /// Records the version this worker's reader has now looked at, for its polls.
     fn looked(&self) {
-        // Relaxed: read only by this worker's thread.
-        self.slot.seen[self.local].store(self.reader.version(), Ordering::Relaxed);
+        if let (Local::Chain(reader), Medium::Chain { seen, .. }) = (&self.end, &self.slot.medium) {
+            // Relaxed: read only by this worker's thread.
+            seen[self.local].store(reader.version(), Ordering::Relaxed);
+        }
     }
 
     /// Hands everything new, as one consolidated slice of updates, to `logic`.
@@ -435,7 +493,10 @@ impl<K: Ord + Clone + Send + Sync + 'static> Endpoint<K> {
     /// What this worker sent is read back by its send; it arrives here with the rest.
     /// `logic` runs after the chain's lock is released.
     pub fn recv(&mut self, logic: impl FnOnce(&[(K, i64)])) -> bool {
-        self.reader.recv(&mut self.received);
+        match &mut self.end {
+            Local::Lanes(end) => end.recv(&mut self.received),
+            Local::Chain(reader) => reader.recv(&mut self.received),
+        };
         self.looked();
         if self.received.updates().is_empty() {
             return false;

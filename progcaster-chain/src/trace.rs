@@ -5,13 +5,12 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use chain::Stats;
-
 /// Names a file to which one line is appended whenever a progress chain is created or freed.
 ///
 /// Read once per process. Lines are `chain <local workers>` at creation and
-/// `freed appended=<n> merged_in_place=<n> absorbed=<n> trimmed=<n>` when the chain is freed
-/// (its [`Stats`]); appends from several processes to one file are whole lines. Unset:
+/// `freed lanes sent=<n> drained=<n>` when a channel's lanes are freed (their
+/// [`chain::LanesStats`]), or `freed appended=<n> merged_in_place=<n> absorbed=<n> trimmed=<n>`
+/// when a forwarding process's chain is (its [`chain::Stats`]); appends from several processes to one file are whole lines. Unset:
 /// nothing is recorded, at the cost of one load per chain.
 pub const TRACE_VAR: &str = "PROGCASTER_CHAIN_TRACE";
 
@@ -42,15 +41,8 @@ pub(crate) fn chain_created(threads: usize) {
 
 /// Records what a chain did, when it is freed, if [`TRACE_VAR`] is set (`stats` is only
 /// called then: it takes the chain's locks).
-pub(crate) fn chain_freed(stats: impl FnOnce() -> Stats) {
+pub(crate) fn chain_freed(stats: impl FnOnce() -> String) {
     if let Some(path) = path() {
-        let s = stats();
-        append(
-            path,
-            format!(
-                "freed appended={} merged_in_place={} absorbed={} trimmed={}\n",
-                s.appended, s.merged_in_place, s.absorbed, s.trimmed
-            ),
-        );
+        append(path, format!("freed {}\n", stats()));
     }
 }
