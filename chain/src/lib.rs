@@ -13,7 +13,9 @@
 //! Atoms are [`Chainable`]: commutative monoids, like integer sums or a consolidating
 //! [`Batch`] of `(key, diff)` updates. With `R` live readers the chain holds at most
 //! `R + 1` atoms however many sends happened. A [`Forwarder`] hands the chain's successive
-//! prefix deltas on (to other processes), driven by the writers themselves. [`Mesh`] (one
+//! prefix deltas on (to other processes), driven by the writers themselves. [`Lanes`] lay the
+//! same idea out as one single-writer ring per endpoint, so that a hop moves the atom's cache
+//! lines and nothing else: what the progress adapter uses within a process. [`Mesh`] (one
 //! chain per writer) is kept for comparison. `DESIGN.md`, beside this crate's manifest, argues correctness.
 //!
 //! # Examples

@@ -1,10 +1,15 @@
-//! Carries the intra-process leg of timely's progress traffic over a [`chain::Chain`].
+//! Carries the intra-process leg of timely's progress traffic over [`chain::Lanes`] (or, in a
+//! process that forwards to others, a [`chain::Chain`]).
 //!
 //! timely's `Progcaster` broadcasts every batch of pointstamp updates to every worker: one
 //! MPSC send per peer, each peer folding every batch it receives. With the `chain-progress`
-//! feature of the patched timely, the workers of one process instead share one chain per
-//! progress channel: a sender merges its batch into the chain (consolidating with what other
-//! workers sent and nobody has read yet), and each worker's reader folds what is new.
+//! feature of the patched timely, the workers of one process instead share one medium per
+//! progress channel, written once per send and read by every worker: lanes (a single-writer
+//! ring per worker; a reader folds what is new in every lane, and a reader that lags gets the
+//! net change of what it missed, merged across writers, in its backlog), or, with
+//! [`Medium::Aggregate`], one chain (a sender merges its batch into the chain, consolidating
+//! with what other workers sent and nobody has read yet), whose total order the forwarded
+//! deltas rest on.
 //!
 //! This crate holds everything that is not timely's business, and depends on no timely type:
 //!
@@ -26,10 +31,10 @@
 //!
 //! # Wakeups
 //!
-//! A sender merges its batch into the chain and reads back what is new in the same critical
-//! section. A worker [`polls`](Rendezvous::poll) whenever it looks for work: it loads the
-//! version of each chain it joined, writing nothing, and lists those that moved since its
-//! reader last looked. Before its thread parks, timely's worker calls
+//! A sender sends its batch and reads back what is new. A worker
+//! [`polls`](Rendezvous::poll) whenever it looks for work: it loads, for each channel it
+//! joined, the stamps of the next slot of every lane (or the chain's version), writing
+//! nothing, and lists the channels with news. Before its thread parks, timely's worker calls
 //! [`park`](Rendezvous::park), which announces the park in a flag per worker
 //! ([`chain::Sleepers`]) and polls once more; a sender, after its send, wakes (through the
 //! worker's wake function, which unparks its thread) only the workers whose flag is up. A fence
