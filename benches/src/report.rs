@@ -241,11 +241,6 @@ pub fn write_report(dir: &Path, rows: &[Row], meta: &Meta) -> Result<(), String>
     write_keeping_notes(&dir.join("RESULTS.md"), &text)
 }
 
-/// A medium's metric over MPSC's at a configuration, where both are measured.
-fn ratio(t: &Table, m: &str, at: At, metric: &str) -> Option<f64> {
-    Some(t.get(m, at, metric)? / t.get("mpsc", at, metric)?)
-}
-
 /// The first of the largest excesses over a bound, with where it is; `None` if there are none.
 fn largest(excess: impl Iterator<Item = (f64, String)>) -> Option<(f64, String)> {
     excess.min_by(|a, b| b.0.total_cmp(&a.0))
@@ -262,9 +257,9 @@ fn values<'a>(t: &'a Table, meta: &Meta, plots: String) -> impl Fn(&str) -> Opti
     let mut after = meta.machine.lines().skip_while(|l| l.trim() != "$ nproc");
     let cores = after.nth(1).and_then(|n| n.trim().parse().ok());
     let cores = cores.filter(|&c: &usize| t.maxn > c);
-    let m = t.media.iter().any(|m| m == TARGET) as usize;
-    let met =
-        |ok: bool| ["**not measured**", "**missed**", "**met**"][m * (1 + ok as usize)].into();
+    // A medium's metric over MPSC's at a configuration, where both are measured.
+    let ratio = |m: &str, at: At, x: &str| Some(t.get(m, at, x)? / t.get("mpsc", at, x)?);
+    let met = |o: Option<bool>| o.map_or("not measured", |o| ["missed", "met"][o as usize]);
 
     // 1. The laggard folds at most twice its net change, plus a slack.
     let slack = 64.0;
@@ -277,7 +272,7 @@ fn values<'a>(t: &'a Table, meta: &Meta, plots: String) -> impl Fn(&str) -> Opti
     });
     let t1 = t1.collect_vec();
     let t1_worst = largest(t1.iter().cloned());
-    let t1_met = met(t1_worst.as_ref().map_or(true, |w| w.0 <= slack));
+    let t1_met = met(t1_worst.as_ref().map(|w| w.0 <= slack));
     let t1_worst = t1_worst.map_or("-".into(), |w| format!("{:.0} ({})", w.0, w.1));
 
     // 2. At f = 1, 1000 times fewer updates folded than MPSC: the smallest ratio.
@@ -302,13 +297,13 @@ fn values<'a>(t: &'a Table, meta: &Meta, plots: String) -> impl Fn(&str) -> Opti
     // 4. Allocations per send at f = 1, the most over N: keep-up, then backlog.
     let t4_line = t.keys.iter().map(|k| {
         let most = ["keepup", "backlog"].map(|s| t.across_n(TARGET, s, 1.0, k, "allocs_per_send"));
-        let [up, back] = most.map(|v| v.into_iter().fold(0.0, f64::max));
-        format!(" key {k}: at most {up:.4} per send over N in keep-up, {back:.4} in backlog;")
+        let [up, back] = most.map(|v| num(v.into_iter().reduce(f64::max)));
+        format!(" key {k}: at most {up} per send over N in keep-up, {back} in backlog;")
     });
 
     // 5. Keep-up send and receive medians no worse than MPSC's at N = 1 and 2 (f, key as quoted).
     let t5 = iproduct!([1, 2], ["send_ns_median", "recv_ns_median"]);
-    let t5 = t5.filter_map(|(n, x)| ratio(t, TARGET, At("keepup", n, t.top, &t.k0, None), x));
+    let t5 = t5.filter_map(|(n, x)| ratio(TARGET, At("keepup", n, t.top, &t.k0, None), x));
 
     // The analysis.
     // Laggard runs with f < 1 send fewer (the sweep caps them): the smallest S, and the largest.
@@ -325,16 +320,16 @@ fn values<'a>(t: &'a Table, meta: &Meta, plots: String) -> impl Fn(&str) -> Opti
         ("cores", cores.map_or(String::new(), |c| c.to_string())),
         ("slack", slack.to_string()),
         ("lag_sends", lag.last().copied().unwrap_or(0).to_string()),
-        ("t1_met", t1_met),
+        ("t1_met", t1_met.into()),
         ("t1_count", t1.len().to_string()),
         ("t1_worst", t1_worst),
-        ("t2_met", met(t2.as_ref().map_or(true, |r| -r.0 >= 1000.0))),
+        ("t2_met", met(t2.as_ref().map(|r| -r.0 >= 1000.0)).into()),
         ("t2_smallest", t2.map_or("-".into(), |r| r.1)),
         ("t3_sends", format!("{:?}", t.sends("backlog"))),
-        ("t3_met", met(t3.as_ref().map_or(true, |c| c.0 <= 0.0))),
+        ("t3_met", met(t3.as_ref().map(|c| c.0 <= 0.0)).into()),
         ("t3_closest", t3.map_or(String::new(), |c| c.1)),
         ("t4_line", t4_line.collect()),
-        ("t5_met", met(t5.fold(0.0, f64::max) <= 1.0)),
+        ("t5_met", met(t5.reduce(f64::max).map(|r| r <= 1.0)).into()),
         ("slots", LANE_SLOTS.to_string()),
         ("lag_cap", lag.first().map_or("-".into(), |s| s.to_string())),
         ("command", meta.command.clone()),
@@ -354,7 +349,7 @@ fn values<'a>(t: &'a Table, meta: &Meta, plots: String) -> impl Fn(&str) -> Opti
             Some(At(sc, n, t.top, Option::unwrap_or(key, &t.k0), None))
         };
         // A medium / MPSC of a metric at a configuration: `1.23x`, or `-`.
-        let x = |m, at, metric| ratio(t, m, at, metric).map_or("-".into(), |r| format!("{r:.2}x"));
+        let x = |m, at, metric| ratio(m, at, metric).map_or("-".into(), |r| format!("{r:.2}x"));
         Some(match name.split(':').collect_vec()[..] {
             ["table", sc, _] if t.sends(sc).is_empty() => "(not measured)".into(),
             ["table", sc, metric] => table(t, t.configs(sc), &[("", metric)], true),
