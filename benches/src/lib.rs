@@ -1,10 +1,13 @@
 //! Synthetic benchmark suite for the `chain` progress medium.
 //!
-//! The chain is compared against four other ways for N worker threads to exchange
-//! progress updates, all behind one [`Medium`] trait so that each scenario is written
-//! once:
+//! The chain and the lanes are compared against four other ways for N worker threads to
+//! exchange progress updates, all behind one [`Medium`] trait so that each scenario is
+//! written once:
 //!
 //! - **chain**: one shared consolidating chain; every worker writes and reads it;
+//! - **lanes**: one single-writer ring per worker, read by all; a reader a ring behind has
+//!   its unread atoms drained into its backlog (the progress adapter's medium, which the
+//!   report's targets evaluate);
 //! - **mesh**: one chain per writer; readers sweep them all;
 //! - **ledger**: total merge into one shared consolidated map; readers diff it;
 //! - **cells**: per-reader accumulators; every send merges into every reader's cell;
@@ -56,8 +59,8 @@ pub use crate::acc::{consolidate, Acc};
 pub use crate::alloc::{live_bytes, thread_allocs, CountingAlloc};
 pub use crate::key::{BoxKey, Key, KeyKind};
 pub use crate::media::{
-    Cells, CellsEndpoint, ChainEndpoint, ChainMedium, Ledger, LedgerEndpoint, MeshEndpoint,
-    MeshMedium, Mpsc, MpscEndpoint,
+    Cells, CellsEndpoint, ChainEndpoint, ChainMedium, LanesEndpoint, LanesMedium, Ledger,
+    LedgerEndpoint, MeshEndpoint, MeshMedium, Mpsc, MpscEndpoint, LANE_SLOTS,
 };
 pub use crate::medium::{Endpoint, Folded, Medium, MediumKind};
 pub use crate::scenario::{run, run_medium, Metrics, RunSpec, Scenario};

@@ -50,6 +50,8 @@ pub trait Medium<K: Key>: Sized + Send + Sync {
 pub enum MediumKind {
     /// One shared chain: all workers write and read.
     Chain,
+    /// One single-writer lane per worker; readers read all lanes.
+    Lanes,
     /// One chain per writer; readers sweep all.
     Mesh,
     /// Total merge into one shared consolidated map.
@@ -62,8 +64,9 @@ pub enum MediumKind {
 
 impl MediumKind {
     /// Every medium, MPSC (the baseline) last.
-    pub const ALL: [MediumKind; 5] = [
+    pub const ALL: [MediumKind; 6] = [
         MediumKind::Chain,
+        MediumKind::Lanes,
         MediumKind::Mesh,
         MediumKind::Ledger,
         MediumKind::Cells,
@@ -74,6 +77,7 @@ impl MediumKind {
     pub fn name(self) -> &'static str {
         match self {
             MediumKind::Chain => "chain",
+            MediumKind::Lanes => "lanes",
             MediumKind::Mesh => "mesh",
             MediumKind::Ledger => "ledger",
             MediumKind::Cells => "cells",

@@ -22,7 +22,7 @@ use hdrhistogram::Histogram;
 use crate::acc::{consolidate, Acc};
 use crate::alloc::{live_bytes, thread_allocs};
 use crate::key::{BoxKey, Key, KeyKind};
-use crate::media::{Cells, ChainMedium, Ledger, MeshMedium, Mpsc};
+use crate::media::{Cells, ChainMedium, LanesMedium, Ledger, MeshMedium, Mpsc};
 use crate::medium::{Endpoint, Folded, Medium, MediumKind};
 use crate::workload::Workload;
 
@@ -123,6 +123,7 @@ pub fn run(spec: &RunSpec) -> Result<Metrics, String> {
 fn run_key<K: Key>(spec: &RunSpec) -> Result<Metrics, String> {
     match spec.medium {
         MediumKind::Chain => run_medium::<K, ChainMedium<K>>(spec),
+        MediumKind::Lanes => run_medium::<K, LanesMedium<K>>(spec),
         MediumKind::Mesh => run_medium::<K, MeshMedium<K>>(spec),
         MediumKind::Ledger => run_medium::<K, Ledger<K>>(spec),
         MediumKind::Cells => run_medium::<K, Cells<K>>(spec),

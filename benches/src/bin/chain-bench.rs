@@ -16,14 +16,14 @@ use report::{median, meta_path, read_with_meta, write_rows};
 #[global_allocator]
 static ALLOC: benches::CountingAlloc = benches::CountingAlloc;
 
-/// Synthetic benchmark sweep: chain vs MPSC, mesh, ledger and cells.
+/// Synthetic benchmark sweep: lanes and chain vs MPSC, mesh, ledger and cells.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
     /// Quick mode: a small grid that finishes in well under a minute; writes only the CSV.
     #[arg(long)]
     quick: bool,
-    /// Media (comma-separated): chain, mesh, ledger, cells, mpsc.
+    /// Media (comma-separated): chain, lanes, mesh, ledger, cells, mpsc [all].
     #[arg(long, value_delimiter = ',')]
     media: Option<Vec<String>>,
     /// Scenarios (comma-separated): keepup, laggard, backlog.

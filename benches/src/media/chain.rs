@@ -61,7 +61,7 @@ impl<K: Key> Medium<K> for ChainMedium<K> {
 }
 
 /// Moves what a receive folded into `received` on to `acc`, counting it as one atom.
-fn hand_over<K: Key>(received: &mut Batch<K>, acc: &mut Acc<K>) -> Folded {
+pub(super) fn hand_over<K: Key>(received: &mut Batch<K>, acc: &mut Acc<K>) -> Folded {
     let updates = received.len() as u64;
     let atoms = u64::from(updates > 0);
     acc.extend(received.drain());
