@@ -238,6 +238,7 @@ impl<T: Chainable> Lanes<T> {
                 tail: 0,
                 floor: 0,
                 scratch: T::default(),
+                gathered: T::default(),
             })
             .collect();
         (Lanes { shared }, endpoints)
@@ -328,6 +329,8 @@ pub struct LaneEndpoint<T: Chainable> {
     floor: u64,
     /// What `recv_with` folded under the cell's lock, handed to its callback after unlocking.
     scratch: T,
+    /// Where a drain merges a lagging reader's atoms before it takes the reader's lock.
+    gathered: T,
 }
 
 impl<T: Chainable> std::fmt::Debug for LaneEndpoint<T> {
@@ -418,43 +421,61 @@ impl<T: Chainable> LaneEndpoint<T> {
             // Acquire: pairs with the reader's release after its last read of a slot.
             let mut cursor = cell.cursors[lane].load(Ordering::Acquire);
             if cursor + slots < atom {
-                cursor = self.drain(reader, atom);
+                cursor = Self::drain(shared, lane, &mut self.gathered, reader, cursor, atom);
             }
             floor = floor.min(cursor);
         }
         self.floor = floor;
     }
 
-    /// Unless `reader` has meanwhile folded far enough for the slot of `atom`, drains every
-    /// atom of this lane it has not folded (those before `atom`) into its backlog and moves
-    /// its cursor past them; returns the cursor.
-    fn drain(&self, reader: usize, atom: u64) -> u64 {
-        let shared = &*self.shared;
-        let lane = self.index;
+    /// Drains the atoms of `lane` after `reader`'s cursor and before `atom` into its backlog,
+    /// and moves its cursor past them, unless the reader has meanwhile folded far enough for
+    /// the slot of `atom`; returns the cursor. `seen` is the cursor as loaded before.
+    ///
+    /// The atoms are merged into `gathered` (the writer's own buffer) before the reader's lock
+    /// is taken, so the lock is held for one merge into the backlog, however many atoms.
+    fn drain(
+        shared: &Shared<T>,
+        lane: usize,
+        gathered: &mut T,
+        reader: usize,
+        seen: u64,
+        atom: u64,
+    ) -> u64 {
         let slots = shared.lanes[lane].len() as u64;
+        let last = atom - 1;
+        let gather = |gathered: &mut T, first: u64| {
+            gathered.clear();
+            for atom in first..=last {
+                // SAFETY: we wrote atom `atom` (it is at most our tail) and have not
+                // overwritten it (`make_room` runs before the next write); only reads, ours
+                // and readers', touch it until then.
+                let slot = shared.slot(lane, atom);
+                slot.value
+                    .with(|value| gathered.merge_ref(unsafe { &*value }));
+            }
+        };
+        // Cursors only move forward, and on this lane only this writer drains: the atoms
+        // after `seen` are the ones to drain unless the reader moves meanwhile.
+        gather(gathered, seen + 1);
         let mut guard = shared.lock(reader);
         let cursor = &shared.cells[reader].cursors[lane];
         // Relaxed: cursors are stored only under this lock, which we hold.
-        let first = cursor.load(Ordering::Relaxed) + 1;
-        if first + slots > atom {
-            return first - 1;
+        let now = cursor.load(Ordering::Relaxed);
+        if now + slots >= atom {
+            return now;
         }
-        let last = atom - 1;
-        for atom in first..=last {
-            // SAFETY: we wrote atom `atom` (it is at most our tail) and have not overwritten
-            // it (`make_room` runs before the next write); only reads, ours and readers', touch
-            // it until then.
-            shared
-                .slot(lane, atom)
-                .value
-                .with(|value| guard.backlog.merge_ref(unsafe { &*value }));
-            // NOTE: the guard poisons the lanes if this merge panics.
+        if now != seen {
+            // The reader folded some of them meanwhile: gather again (rare).
+            gather(gathered, now + 1);
         }
+        // NOTE: the guard poisons the lanes if this merge panics.
+        guard.backlog.merge_ref(gathered);
         // Release: pairs with the acquire in `make_room` and `has_news`.
         cursor.store(last, Ordering::Release);
-        shared
-            .drained
-            .fetch_add(last + 1 - first, Ordering::Relaxed);
+        drop(guard);
+        gathered.clear();
+        shared.drained.fetch_add(last - now, Ordering::Relaxed);
         last
     }
 
