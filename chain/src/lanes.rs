@@ -433,7 +433,8 @@ impl<T: Chainable> LaneEndpoint<T> {
     /// the slot of `atom`; returns the cursor. `seen` is the cursor as loaded before.
     ///
     /// The atoms are merged into `gathered` (the writer's own buffer) before the reader's lock
-    /// is taken, so the lock is held for one merge into the backlog, however many atoms.
+    /// is taken, so the lock is held for one merge into the backlog, however many atoms, and
+    /// what is merged is moved there, not copied again.
     fn drain(
         shared: &Shared<T>,
         lane: usize,
@@ -469,12 +470,12 @@ impl<T: Chainable> LaneEndpoint<T> {
             // The reader folded some of them meanwhile: gather again (rare).
             gather(gathered, now + 1);
         }
-        // NOTE: the guard poisons the lanes if this merge panics.
-        guard.backlog.merge_ref(gathered);
+        // NOTE: the guard poisons the lanes if this merge panics. `merge_from` moves the
+        // gathered updates (no second copy) and leaves `gathered` empty.
+        guard.backlog.merge_from(gathered);
         // Release: pairs with the acquire in `make_room` and `has_news`.
         cursor.store(last, Ordering::Release);
         drop(guard);
-        gathered.clear();
         shared.drained.fetch_add(last - now, Ordering::Relaxed);
         last
     }
