@@ -482,3 +482,30 @@ fn lanes_parking_loses_no_wakeup() {
         sending.join().unwrap();
     });
 }
+
+/// Lanes: an endpoint receives (racing the other's sends of 1, 2, 4 on a ring of two slots)
+/// and is then dropped, while the writer's third send needs the slot of the first. A writer
+/// that sees the endpoint dropped skips its cursor, so the drop must order the endpoint's
+/// reads of the slots before the writer's reuse (loom reports the race otherwise); the look
+/// it had was a prefix, and the writer folds every send once.
+#[test]
+fn lanes_reader_drop_races_wrapping_writer() {
+    loom::model(|| {
+        let (lanes, mut endpoints) = Lanes::<u64>::new(2, 2);
+        let mut leaver = endpoints.pop().unwrap();
+        let mut writer = endpoints.pop().unwrap();
+        let sender = thread::spawn(move || {
+            let mut acc = 0;
+            for value in [1, 2, 4] {
+                writer.send_and_recv(&mut { value }, &mut acc);
+            }
+            acc
+        });
+        let mut acc = 0;
+        leaver.recv(&mut acc);
+        assert!(lane_prefixes(acc, &[&[1, 2, 4], &[]]), "the look {acc}");
+        drop(leaver);
+        assert_eq!(sender.join().unwrap(), 7);
+        assert!(lanes.stats().live_atoms <= 1, "{:?}", lanes.stats());
+    });
+}
