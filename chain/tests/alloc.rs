@@ -4,7 +4,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use chain::{Batch, Chain};
+use chain::{Batch, Chain, Lanes};
 
 /// Counts the allocations made by threads that opted in.
 struct Counting;
@@ -123,4 +123,34 @@ fn barrier_rounds_allocate_nothing() {
     }
     let counted = allocations(|| (10..10_010).for_each(&mut round));
     assert_eq!(counted, 0, "{counted} allocations in 10,000 barrier rounds");
+}
+
+/// Lanes in steady state: two endpoints in turn send a batch (retiring one key, announcing
+/// the next) and fold both lanes with `send_and_recv`. A send hands the caller the buffer of
+/// the atom it overwrites, so once the rings have gone round and the buffers reached their
+/// working size, 10,000 rounds allocate nothing (and nobody lags, so nothing is drained).
+#[test]
+fn lanes_send_and_recv_allocate_nothing() {
+    const ROUNDS: u64 = 10_000;
+    let (lanes, mut endpoints) = Lanes::<Batch<u64>>::new(2, 4);
+    let mut buffers = [Batch::with_capacity(4), Batch::with_capacity(4)];
+    let mut folded = [Batch::with_capacity(8), Batch::with_capacity(8)];
+    let mut round = |r: u64| {
+        for w in 0..2 {
+            buffers[w].update(2 * r + w as u64, -1);
+            buffers[w].update(2 * (r + 1) + w as u64, 1);
+            assert!(endpoints[w].send_and_recv(&mut buffers[w], &mut folded[w]));
+            folded[w].clear();
+        }
+    };
+    // Warm-up: the slots' buffers, empty at first, go round and grow to two updates.
+    (0..10).for_each(&mut round);
+    let counted = allocations(|| (10..10 + ROUNDS).for_each(&mut round));
+    assert_eq!(
+        counted, 0,
+        "{counted} allocations in {ROUNDS} lanes send_and_recv rounds"
+    );
+    let stats = lanes.stats();
+    assert_eq!(stats.sent, 2 * (10 + ROUNDS));
+    assert_eq!(stats.drained, 0);
 }

@@ -2,7 +2,7 @@
 //! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test -p chain --release --test loom`.
 #![cfg(loom)]
 
-use chain::{Chain, Reader, Sleepers};
+use chain::{Chain, Lanes, Reader, Sleepers};
 use loom::sync::{Arc, Condvar, Mutex};
 use loom::thread;
 
@@ -337,5 +337,175 @@ fn forwarder_forwards_every_send() {
         for (expected, (seq, _)) in sent.iter().enumerate() {
             assert_eq!(*seq, expected as u64);
         }
+    });
+}
+
+/// Whether `total`, of sends that are distinct bits, holds per lane a prefix of that lane's
+/// sends: `lanes[l]` lists lane `l`'s values in the order sent.
+fn lane_prefixes(total: u64, lanes: &[&[u64]]) -> bool {
+    let mut every_lane = 0;
+    let prefixes = lanes.iter().all(|lane| {
+        let mask: u64 = lane.iter().sum();
+        every_lane |= mask;
+        let mut prefix = 0;
+        let mut prefixes = std::iter::once(0).chain(lane.iter().map(|value| {
+            prefix += value;
+            prefix
+        }));
+        prefixes.any(|prefix| prefix == total & mask)
+    });
+    prefixes && total & !every_lane == 0
+}
+
+/// Lanes: a writer sends 1, 2, 4 on a ring of two slots (its third send reuses the first
+/// slot, so it drains every reader that has not read it, itself included) while a reader
+/// receives twice. Each look folds a prefix of the sends, and a last receive after the join
+/// folds the rest: every send exactly once, for the reader and for the writer.
+#[test]
+fn lanes_wrapping_writer_races_reader() {
+    loom::model(|| {
+        let (lanes, mut endpoints) = Lanes::<u64>::new(2, 2);
+        let mut reader = endpoints.pop().unwrap();
+        let mut writer = endpoints.pop().unwrap();
+        let sender = thread::spawn(move || {
+            [1, 2, 4].into_iter().for_each(|value| writer.send(value));
+            writer
+        });
+        let mut acc = 0;
+        reader.recv(&mut acc);
+        assert!(lane_prefixes(acc, &[&[1, 2, 4], &[]]), "first look {acc}");
+        reader.recv(&mut acc);
+        assert!(lane_prefixes(acc, &[&[1, 2, 4], &[]]), "second look {acc}");
+        let mut writer = sender.join().unwrap();
+        reader.recv(&mut acc);
+        let mut own = 0;
+        writer.recv(&mut own);
+        assert_eq!((acc, own), (7, 7));
+        assert_eq!(lanes.stats().live_atoms, 0);
+    });
+}
+
+/// Lanes: two endpoints send and read back at once, racing (one sends 1, 2, 4 on a ring of
+/// two slots, so its third send may drain the other; the other sends 8, 16): each look folds
+/// per-lane prefixes, including the endpoint's own sends so far, and final receives fold
+/// every send exactly once.
+#[test]
+fn lanes_send_and_recv_races_send_and_recv() {
+    loom::model(|| {
+        let (lanes, mut endpoints) = Lanes::<u64>::new(2, 2);
+        let mut other = endpoints.pop().unwrap();
+        let mut own = endpoints.pop().unwrap();
+        let sends: [&[u64]; 2] = [&[8, 16], &[1, 2, 4]];
+        let worker = thread::spawn(move || {
+            let mut acc = 0;
+            for (sent, value) in [1, 2, 4].into_iter().enumerate() {
+                other.send_and_recv(&mut { value }, &mut acc);
+                assert!(lane_prefixes(acc, &sends), "other's look {acc}");
+                assert_eq!(acc & 7, (1 << (sent + 1)) - 1, "other's own sends");
+            }
+            (other, acc)
+        });
+        let mut acc = 0;
+        for value in [8, 16] {
+            own.send_and_recv(&mut { value }, &mut acc);
+            assert!(lane_prefixes(acc, &sends), "own look {acc}");
+            assert_eq!(acc & 24, (value << 1) - 8, "own sends");
+        }
+        let (mut other, mut other_acc) = worker.join().unwrap();
+        own.recv(&mut acc);
+        other.recv(&mut other_acc);
+        assert_eq!((acc, other_acc), (31, 31));
+        assert_eq!(lanes.stats().live_atoms, 0);
+    });
+}
+
+/// Lanes: an endpoint is dropped without ever reading while the other sends 1, 2, 4 on a ring
+/// of two slots: nothing panics, the sender never waits for ever (loom reports a deadlock),
+/// the dropped endpoint is drained at most once (a ring, if the third send saw it still
+/// active), and once the drop is seen, sends drain nothing more into it.
+#[test]
+fn lanes_drop_races_sends() {
+    loom::model(|| {
+        let (lanes, mut endpoints) = Lanes::<u64>::new(2, 2);
+        let dropped = endpoints.pop().unwrap();
+        let mut sender = endpoints.pop().unwrap();
+        let dropper = thread::spawn(move || drop(dropped));
+        let mut acc = 0;
+        for value in [1, 2, 4] {
+            sender.send_and_recv(&mut { value }, &mut acc);
+        }
+        dropper.join().unwrap();
+        let drained = lanes.stats().drained;
+        assert!([0, 2].contains(&drained), "drained {drained}");
+        for value in [8, 16] {
+            sender.send_and_recv(&mut { value }, &mut acc);
+        }
+        assert_eq!(acc, 31);
+        let stats = lanes.stats();
+        assert_eq!(
+            stats.drained, drained,
+            "a send drained into a dropped endpoint"
+        );
+        // The sender is caught up: only the dropped endpoint's backlog may be left.
+        assert_eq!(stats.live_atoms, usize::from(drained > 0));
+    });
+}
+
+/// The wake protocol with lanes: as `parking_loses_no_wakeup`, but the worker receives from
+/// lanes and looks for news with `Lanes::has_news_for`; the sender sends 1, 2, 4 on a ring of
+/// two slots, so a send may drain the worker's unread atoms into its backlog first.
+#[test]
+fn lanes_parking_loses_no_wakeup() {
+    loom::model(|| {
+        let (lanes, mut endpoints) = Lanes::<u64>::new(2, 2);
+        let mut receiver = endpoints.pop().unwrap();
+        let mut sender = endpoints.pop().unwrap();
+        let sleepers = Arc::new(Sleepers::new(2));
+        let token = Arc::new(Token::default());
+        let sending = {
+            let (sleepers, token) = (sleepers.clone(), token.clone());
+            thread::spawn(move || {
+                for value in [1, 2, 4] {
+                    sender.send_and_recv(&mut { value }, &mut 0);
+                    sleepers.wake_others(0, |_| token.unpark());
+                }
+            })
+        };
+        let mut seen = 0;
+        loop {
+            receiver.recv(&mut seen);
+            if seen == 7 {
+                break;
+            }
+            sleepers.park(1, || lanes.has_news_for(1), || token.park());
+        }
+        sending.join().unwrap();
+    });
+}
+
+/// Lanes: an endpoint receives (racing the other's sends of 1, 2, 4 on a ring of two slots)
+/// and is then dropped, while the writer's third send needs the slot of the first. A writer
+/// that sees the endpoint dropped skips its cursor, so the drop must order the endpoint's
+/// reads of the slots before the writer's reuse (loom reports the race otherwise); the look
+/// it had was a prefix, and the writer folds every send once.
+#[test]
+fn lanes_reader_drop_races_wrapping_writer() {
+    loom::model(|| {
+        let (lanes, mut endpoints) = Lanes::<u64>::new(2, 2);
+        let mut leaver = endpoints.pop().unwrap();
+        let mut writer = endpoints.pop().unwrap();
+        let sender = thread::spawn(move || {
+            let mut acc = 0;
+            for value in [1, 2, 4] {
+                writer.send_and_recv(&mut { value }, &mut acc);
+            }
+            acc
+        });
+        let mut acc = 0;
+        leaver.recv(&mut acc);
+        assert!(lane_prefixes(acc, &[&[1, 2, 4], &[]]), "the look {acc}");
+        drop(leaver);
+        assert_eq!(sender.join().unwrap(), 7);
+        assert!(lanes.stats().live_atoms <= 1, "{:?}", lanes.stats());
     });
 }
