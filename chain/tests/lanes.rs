@@ -429,8 +429,10 @@ fn panic_in_a_receive_fold_poisons_every_endpoint() {
     drop(lanes);
 }
 
-/// A drain that panics (a writer merging a lagging reader's unread 13 into its backlog, on
-/// rings of two slots) poisons the lanes too; the send that drained publishes nothing.
+/// A drain whose merge into the lagging reader's backlog panics (the writer gathers the
+/// laggard's unread 6 and 7 into its own buffer, then merges the 13 into the backlog under the
+/// laggard's lock, on rings of two slots) poisons the lanes; the send that drained publishes
+/// nothing.
 #[test]
 fn panic_in_a_drain_poisons_too() {
     let (lanes, mut endpoints) = Lanes::<Brittle>::new(2, 2);
@@ -438,9 +440,9 @@ fn panic_in_a_drain_poisons_too() {
     let mut writer = endpoints.pop().unwrap();
     // The writer reads its own sends (tolerantly), so only the laggard needs draining.
     let mut own = Brittle::tolerant();
-    writer.send_and_recv(&mut Brittle::new(13), &mut own);
-    writer.send_and_recv(&mut Brittle::new(1), &mut own);
-    assert_eq!(own.value, 14);
+    writer.send_and_recv(&mut Brittle::new(6), &mut own);
+    writer.send_and_recv(&mut Brittle::new(7), &mut own);
+    assert_eq!(own.value, 13);
     assert_eq!(lanes.stats().drained, 0);
     // The third atom needs the slot of the first, which the laggard has not read.
     let died = thread::spawn(move || writer.send_and_recv(&mut Brittle::new(1), &mut own)).join();
@@ -452,6 +454,34 @@ fn panic_in_a_drain_poisons_too() {
     assert_eq!(lanes.stats().sent, 2, "the draining send published nothing");
     drop(laggard);
     drop(lanes);
+}
+
+/// A drain whose gathering panics (the writer merging the laggard's unread 13 into its own
+/// buffer, before it takes any lock) leaves the lanes as they were: not poisoned, nothing
+/// drained or sent, and the laggard still folds every atom it is owed.
+#[test]
+fn panic_while_gathering_a_drain_loses_nothing() {
+    let (lanes, mut endpoints) = Lanes::<Brittle>::new(2, 2);
+    let mut laggard = endpoints.pop().unwrap();
+    let mut writer = endpoints.pop().unwrap();
+    let mut own = Brittle::tolerant();
+    writer.send_and_recv(&mut Brittle::new(13), &mut own);
+    writer.send_and_recv(&mut Brittle::new(1), &mut own);
+    let died = thread::spawn(move || writer.send_and_recv(&mut Brittle::new(1), &mut own)).join();
+    assert_eq!(
+        message(&*died.expect_err("the gathering panics")),
+        "unlucky fold"
+    );
+    assert!(
+        lanes.has_news_for(1),
+        "not poisoned, and the laggard is owed"
+    );
+    assert_eq!(lanes.stats().sent, 2);
+    assert_eq!(lanes.stats().drained, 0);
+    let mut total = Brittle::tolerant();
+    assert!(laggard.recv(&mut total));
+    assert_eq!(total.value, 14);
+    assert!(!laggard.recv(&mut total));
 }
 
 /// A `recv_with` callback that panics: what it was handed counts as delivered (the next
