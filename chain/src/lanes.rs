@@ -412,16 +412,27 @@ impl<T: Chainable> LaneEndpoint<T> {
         let shared = &*self.shared;
         let lane = self.index;
         let slots = shared.lanes[lane].len() as u64;
-        let mut floor = atom - 1;
-        for (reader, cell) in shared.cells.iter().enumerate() {
-            // Acquire: pairs with the release in `LaneEndpoint::drop`: its reads are over.
-            if !cell.active.load(Ordering::Acquire) {
-                continue;
-            }
+        // Acquire: pairs with the release in `LaneEndpoint::drop`: its reads are over.
+        let active = |cell: &Cell<T>| cell.active.load(Ordering::Acquire);
+        // The last lagging reader, if no reader that does not lag is still short of `atom - 1`:
+        // once the other laggards are drained, what it lacks is its alone (`drain` checks).
+        let mut last_lagging = None;
+        for (reader, cell) in shared.cells.iter().enumerate().filter(|(_, c)| active(c)) {
             // Acquire: pairs with the reader's release after its last read of a slot.
+            let cursor = cell.cursors[lane].load(Ordering::Acquire);
+            if cursor + slots < atom {
+                last_lagging = Some(reader);
+            } else if cursor + 1 < atom {
+                last_lagging = None;
+                break;
+            }
+        }
+        let mut floor = atom - 1;
+        for (reader, cell) in shared.cells.iter().enumerate().filter(|(_, c)| active(c)) {
             let mut cursor = cell.cursors[lane].load(Ordering::Acquire);
             if cursor + slots < atom {
-                cursor = Self::drain(shared, lane, &mut self.gathered, reader, cursor, atom);
+                let last = last_lagging == Some(reader);
+                cursor = Self::drain(shared, lane, &mut self.gathered, reader, cursor, atom, last);
             }
             floor = floor.min(cursor);
         }
@@ -432,9 +443,11 @@ impl<T: Chainable> LaneEndpoint<T> {
     /// and moves its cursor past them, unless the reader has meanwhile folded far enough for
     /// the slot of `atom`; returns the cursor. `seen` is the cursor as loaded before.
     ///
-    /// The atoms are merged into `gathered` (the writer's own buffer) before the reader's lock
-    /// is taken, so the lock is held for one merge into the backlog, however many atoms, and
-    /// what is merged is moved there, not copied again.
+    /// Where every other active reader has folded these atoms (`may_take` asks to check), the
+    /// drain takes their values out of the slots, under the reader's lock: nothing is copied.
+    /// Otherwise it copies them into `gathered` (the writer's own buffer) before taking the
+    /// reader's lock, so that the lock is held for one merge into the backlog, however many
+    /// atoms. Either way the backlog takes `gathered` by move.
     fn drain(
         shared: &Shared<T>,
         lane: usize,
@@ -442,10 +455,11 @@ impl<T: Chainable> LaneEndpoint<T> {
         reader: usize,
         seen: u64,
         atom: u64,
+        may_take: bool,
     ) -> u64 {
         let slots = shared.lanes[lane].len() as u64;
         let last = atom - 1;
-        let gather = |gathered: &mut T, first: u64| {
+        let copy = |gathered: &mut T, first: u64| {
             gathered.clear();
             for atom in first..=last {
                 // SAFETY: we wrote atom `atom` (it is at most our tail) and have not
@@ -456,9 +470,11 @@ impl<T: Chainable> LaneEndpoint<T> {
                     .with(|value| gathered.merge_ref(unsafe { &*value }));
             }
         };
-        // Cursors only move forward, and on this lane only this writer drains: the atoms
-        // after `seen` are the ones to drain unless the reader moves meanwhile.
-        gather(gathered, seen + 1);
+        if !may_take {
+            // Cursors only move forward, and on this lane only this writer drains: the atoms
+            // after `seen` are the ones to drain unless the reader moves meanwhile.
+            copy(gathered, seen + 1);
+        }
         let mut guard = shared.lock(reader);
         let cursor = &shared.cells[reader].cursors[lane];
         // Relaxed: cursors are stored only under this lock, which we hold.
@@ -466,9 +482,28 @@ impl<T: Chainable> LaneEndpoint<T> {
         if now + slots >= atom {
             return now;
         }
-        if now != seen {
-            // The reader folded some of them meanwhile: gather again (rare).
-            gather(gathered, now + 1);
+        // Acquire: pairs with each reader's release after its last read of a slot (and with
+        // the release of a drop): a reader at or past `last` never reads these atoms again.
+        let alone = may_take
+            && shared.cells.iter().enumerate().all(|(other, cell)| {
+                other == reader
+                    || !cell.active.load(Ordering::Acquire)
+                    || cell.cursors[lane].load(Ordering::Acquire) >= last
+            });
+        if alone {
+            gathered.clear();
+            for atom in now + 1..=last {
+                // SAFETY: every other active reader has folded this atom (above) and cursors
+                // only move forward, `reader` reads slots only under the lock we hold, and we
+                // are the only writer: nobody else touches this value until we overwrite it.
+                // NOTE: the guard poisons the lanes if this merge panics.
+                let slot = shared.slot(lane, atom);
+                slot.value
+                    .with_mut(|value| gathered.merge_from(unsafe { &mut *value }));
+            }
+        } else if may_take || now != seen {
+            // Not taken, or the reader folded some of them meanwhile: copy (rare).
+            copy(gathered, now + 1);
         }
         // NOTE: the guard poisons the lanes if this merge panics. `merge_from` moves the
         // gathered updates (no second copy) and leaves `gathered` empty.
@@ -507,8 +542,8 @@ impl<T: Chainable> LaneEndpoint<T> {
         let mut guard = shared.lock(index);
         let mut folded = false;
         if !guard.backlog.is_empty() {
-            acc.merge_ref(&guard.backlog);
-            guard.backlog.clear();
+            // The backlog is this reader's alone: moved, not copied (and left empty).
+            acc.merge_from(&mut guard.backlog);
             folded = true;
         }
         for (lane, cursor) in cell.cursors.iter().enumerate() {

@@ -456,13 +456,16 @@ fn panic_in_a_drain_poisons_too() {
     drop(lanes);
 }
 
-/// A drain whose gathering panics (the writer merging the laggard's unread 13 into its own
-/// buffer, before it takes any lock) leaves the lanes as they were: not poisoned, nothing
-/// drained or sent, and the laggard still folds every atom it is owed.
+/// A drain whose copying panics (the writer copying the unread 13 of the first of two laggards
+/// into its own buffer, before it takes any lock: with a second laggard still to drain, the
+/// atoms are not the first one's alone, so they are copied, not taken) leaves the lanes as they
+/// were: not poisoned, nothing drained or sent, and both laggards still fold every atom they
+/// are owed.
 #[test]
 fn panic_while_gathering_a_drain_loses_nothing() {
-    let (lanes, mut endpoints) = Lanes::<Brittle>::new(2, 2);
-    let mut laggard = endpoints.pop().unwrap();
+    let (lanes, mut endpoints) = Lanes::<Brittle>::new(3, 2);
+    let mut second = endpoints.pop().unwrap();
+    let mut first = endpoints.pop().unwrap();
     let mut writer = endpoints.pop().unwrap();
     let mut own = Brittle::tolerant();
     writer.send_and_recv(&mut Brittle::new(13), &mut own);
@@ -478,10 +481,69 @@ fn panic_while_gathering_a_drain_loses_nothing() {
     );
     assert_eq!(lanes.stats().sent, 2);
     assert_eq!(lanes.stats().drained, 0);
-    let mut total = Brittle::tolerant();
-    assert!(laggard.recv(&mut total));
-    assert_eq!(total.value, 14);
-    assert!(!laggard.recv(&mut total));
+    for laggard in [&mut first, &mut second] {
+        let mut total = Brittle::tolerant();
+        assert!(laggard.recv(&mut total));
+        assert_eq!(total.value, 14);
+        assert!(!laggard.recv(&mut total));
+    }
+}
+
+/// A sole laggard's drain takes the atoms out of their slots (every other reader has folded
+/// them) instead of copying them (copies counted by the atom type): with keys whose clone
+/// allocates, the draining send allocates nothing for them, and the laggard still folds each
+/// atom exactly once.
+#[test]
+fn a_sole_laggards_drain_copies_nothing() {
+    #[derive(Default)]
+    struct Counted(Vec<u64>);
+    static CLONES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    impl Chainable for Counted {
+        fn merge_from(&mut self, other: &mut Self) {
+            self.0.append(&mut other.0);
+        }
+        fn merge_ref(&mut self, other: &Self) {
+            CLONES.fetch_add(other.0.len(), std::sync::atomic::Ordering::Relaxed);
+            self.0.extend(other.0.iter().cloned());
+        }
+        fn is_empty(&self) -> bool {
+            self.0.is_empty()
+        }
+        fn clear(&mut self) {
+            self.0.clear();
+        }
+    }
+    let (lanes, mut endpoints) = Lanes::<Counted>::new(2, 2);
+    let mut laggard = endpoints.pop().unwrap();
+    let mut writer = endpoints.pop().unwrap();
+    let mut own = Counted::default();
+    for value in 0..10 {
+        writer.send_from(&mut Counted(vec![value]));
+        // The writer reads its own sends back: only the laggard lags.
+        writer.recv(&mut own);
+    }
+    let reads = CLONES.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(reads, 10, "the writer's own reads copy each atom once");
+    assert!(lanes.stats().drained >= 8, "the laggard was drained");
+    let mut folded = Counted::default();
+    laggard.recv(&mut folded);
+    let mut values = folded.0.clone();
+    values.sort_unstable();
+    assert_eq!(
+        values,
+        (0..10).collect::<Vec<_>>(),
+        "each atom exactly once"
+    );
+    assert_eq!(
+        CLONES.load(std::sync::atomic::Ordering::Relaxed) - reads,
+        folded.0.len() - lanes_drained_into(&lanes),
+        "the laggard's own read copies only the atoms still in their slots"
+    );
+}
+
+/// The atoms drained so far (a statistic).
+fn lanes_drained_into<T: Chainable>(lanes: &Lanes<T>) -> usize {
+    lanes.stats().drained as usize
 }
 
 /// A `recv_with` callback that panics: what it was handed counts as delivered (the next

@@ -419,6 +419,39 @@ fn lanes_send_and_recv_races_send_and_recv() {
     });
 }
 
+/// Lanes: a writer that reads its own sends back sends 1, 2, 4 on a ring of two slots while
+/// one reader receives and another never does until the end. The third send drains the
+/// laggard; where every other reader has folded the atoms, the drain takes their values out of
+/// the slots instead of copying them, and the reader racing it must then be past them (loom
+/// reports a read racing the take). Every look folds a prefix; every reader ends with every
+/// send exactly once.
+#[test]
+fn lanes_drain_takes_only_what_no_one_else_reads() {
+    loom::model(|| {
+        let (lanes, mut endpoints) = Lanes::<u64>::new(3, 2);
+        let mut laggard = endpoints.pop().unwrap();
+        let mut reader = endpoints.pop().unwrap();
+        let mut writer = endpoints.pop().unwrap();
+        let sends: [&[u64]; 3] = [&[1, 2, 4], &[], &[]];
+        let sender = thread::spawn(move || {
+            let mut own = 0;
+            for value in [1, 2, 4] {
+                writer.send_and_recv(&mut { value }, &mut own);
+            }
+            assert_eq!(own, 7);
+        });
+        let mut acc = 0;
+        reader.recv(&mut acc);
+        assert!(lane_prefixes(acc, &sends), "reader's look {acc}");
+        sender.join().unwrap();
+        reader.recv(&mut acc);
+        let mut lagged = 0;
+        laggard.recv(&mut lagged);
+        assert_eq!((acc, lagged), (7, 7));
+        assert!(lanes.stats().drained >= 2, "the laggard was drained");
+    });
+}
+
 /// Lanes: an endpoint is dropped without ever reading while the other sends 1, 2, 4 on a ring
 /// of two slots: nothing panics, the sender never waits for ever (loom reports a deadlock),
 /// the dropped endpoint is drained at most once (a ring, if the third send saw it still
