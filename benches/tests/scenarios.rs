@@ -170,10 +170,14 @@ fn lanes_backlog_holds_at_most_a_ring_per_lane_and_sends_without_allocating() {
             "{}: {atoms} live atoms",
             s.describe()
         );
-        // Each slot's buffer is allocated once, and the backlogs' buffers grow a few times.
+        // No send allocates as such: buffers are swapped, not made. Buffers do change hands
+        // (a drain that takes a laggard's atoms moves their buffers to its backlog), so a
+        // sender sometimes gets back a buffer smaller than its next batch, and backlogs grow:
+        // a few hundred allocations in 5,000 sends at N = 4 (medians 22, 100 and 204 at
+        // N = 1, 2 and 4 over 15 release runs), against one or more per send for MPSC.
         let allocs = metric(&m, "allocs_per_send") * metric(&m, "sends");
         assert!(
-            allocs <= (64 * workers) as f64,
+            allocs <= metric(&m, "sends") / 10.0,
             "{}: {allocs} allocations in all",
             s.describe()
         );
