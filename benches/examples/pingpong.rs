@@ -19,7 +19,7 @@
 use std::sync::mpsc;
 use std::time::Instant;
 
-use chain::{Batch, Chain, Chainable, Lanes};
+use chain::{Batch, Chain, Chainable, LaneEndpoint, Lanes, Reader};
 use report::median;
 
 /// The key of thread `me`'s capability at round `r`: the threads' keys never collide.
@@ -74,23 +74,20 @@ enum Layout {
     Split,
 }
 
-/// µs per round through chains laid out as `layout` says.
-fn chain_round(rounds: u64, layout: Layout) -> f64 {
-    // Thread `i` writes `writers[i]` and reads through `readers[i]`.
-    let (writers, readers) = match layout {
-        Layout::Shared | Layout::SharedSeparate => {
-            let (chain, readers) = Chain::<Batch<u64>>::with_readers(2);
-            (vec![chain.clone(), chain], readers)
-        }
-        Layout::Split => {
-            let (c0, r0) = Chain::<Batch<u64>>::with_readers(1);
-            let (c1, r1) = Chain::<Batch<u64>>::with_readers(1);
-            (vec![c0, c1], r1.into_iter().chain(r0).collect())
-        }
-    };
+/// µs per round with each thread holding one of `ends`: it waits for the other's latest update
+/// by `recv` (false: nothing new), then sends its own by `send(end, batch, folded)`, which
+/// leaves the batch empty and its own update folded (now or at a later `recv`).
+fn spin_round<E: Send>(
+    medium: &str,
+    rounds: u64,
+    ends: Vec<E>,
+    recv: impl Fn(&mut E, &mut Batch<u64>) -> bool + Sync,
+    send: impl Fn(&mut E, &mut Batch<u64>, &mut Batch<u64>) + Sync,
+) -> f64 {
+    let (recv, send) = (&recv, &send);
     let start = Instant::now();
     std::thread::scope(|s| {
-        for ((me, chain), mut reader) in (0u64..).zip(writers).zip(readers) {
+        for (me, mut end) in (0u64..).zip(ends) {
             s.spawn(move || {
                 let mut buffer = Batch::new();
                 let mut folded = Batch::new();
@@ -106,73 +103,72 @@ fn chain_round(rounds: u64, layout: Layout) -> f64 {
                     };
                     if !(me == 0 && r == 0) {
                         while !arrived(&folded) {
-                            if !reader.recv(&mut folded) {
+                            if !recv(&mut end, &mut folded) {
                                 std::hint::spin_loop();
                             }
                         }
                     }
                     buffer.update(key(me, r), -1);
                     buffer.update(key(me, r + 1), 1);
-                    match layout {
-                        // Send, and read it back (with anything new) in the same critical
-                        // section, as the progress adapter does.
-                        Layout::Shared => {
-                            reader.send_and_recv(&mut buffer, &mut folded);
-                        }
-                        Layout::SharedSeparate => chain.send_from(&mut buffer),
-                        Layout::Split => {
-                            folded.merge_ref(&buffer);
-                            chain.send_from(&mut buffer);
-                        }
-                    }
+                    send(&mut end, &mut buffer, &mut folded);
                 }
                 // The other thread's last send, and our own.
-                while reader.recv(&mut folded) || folded.updates() != &expected(rounds)[..] {
+                while recv(&mut end, &mut folded) || folded.updates() != &expected(rounds)[..] {
                     std::hint::spin_loop();
                 }
-                check("chain", me, &folded, rounds);
+                check(medium, me, &folded, rounds);
             });
         }
     });
     start.elapsed().as_secs_f64() * 1e6 / rounds as f64
 }
 
-/// µs per round through lanes: each thread writes its own lane and reads both.
-fn lanes_round(rounds: u64) -> f64 {
-    let (_, endpoints) = Lanes::<Batch<u64>>::new(2, 8);
-    let start = Instant::now();
-    std::thread::scope(|s| {
-        for (me, mut endpoint) in (0u64..).zip(endpoints) {
-            s.spawn(move || {
-                let mut buffer = Batch::new();
-                let mut folded = Batch::new();
-                for r in 0..rounds {
-                    let want = awaited(me, r);
-                    let arrived = |folded: &Batch<u64>| {
-                        let updates = folded.updates();
-                        updates
-                            .binary_search_by_key(&want, |&(k, _)| k)
-                            .is_ok_and(|i| updates[i].1 > 0)
-                    };
-                    if !(me == 0 && r == 0) {
-                        while !arrived(&folded) {
-                            if !endpoint.recv(&mut folded) {
-                                std::hint::spin_loop();
-                            }
-                        }
-                    }
-                    buffer.update(key(me, r), -1);
-                    buffer.update(key(me, r + 1), 1);
-                    endpoint.send_and_recv(&mut buffer, &mut folded);
-                }
-                while endpoint.recv(&mut folded) || folded.updates() != &expected(rounds)[..] {
-                    std::hint::spin_loop();
-                }
-                check("lanes", me, &folded, rounds);
-            });
+/// µs per round through chains laid out as `layout` says.
+fn chain_round(rounds: u64, layout: Layout) -> f64 {
+    // Thread `i` writes `chains[i]` and reads through `readers[i]`.
+    let (chains, readers) = match layout {
+        Layout::Shared | Layout::SharedSeparate => {
+            let (chain, readers) = Chain::<Batch<u64>>::with_readers(2);
+            (vec![chain.clone(), chain], readers)
         }
-    });
-    start.elapsed().as_secs_f64() * 1e6 / rounds as f64
+        Layout::Split => {
+            let (c0, r0) = Chain::<Batch<u64>>::with_readers(1);
+            let (c1, r1) = Chain::<Batch<u64>>::with_readers(1);
+            (vec![c0, c1], r1.into_iter().chain(r0).collect())
+        }
+    };
+    let ends = chains.into_iter().zip(readers).collect();
+    let recv = |(_, reader): &mut (Chain<_>, Reader<_>), folded: &mut _| reader.recv(folded);
+    spin_round(
+        "chain",
+        rounds,
+        ends,
+        recv,
+        |(chain, reader), buffer, folded| {
+            match layout {
+                // Send, and read it back (with anything new) in the same critical section, as the
+                // progress adapter does.
+                Layout::Shared => {
+                    reader.send_and_recv(buffer, folded);
+                }
+                Layout::SharedSeparate => chain.send_from(buffer),
+                Layout::Split => {
+                    folded.merge_ref(buffer);
+                    chain.send_from(buffer);
+                }
+            }
+        },
+    )
+}
+
+/// µs per round through lanes: each thread writes its own lane and reads both, and sends with
+/// `send_and_recv`, as the progress adapter does.
+fn lanes_round(rounds: u64) -> f64 {
+    let (_, ends) = Lanes::<Batch<u64>>::new(2, 8);
+    let recv = |end: &mut LaneEndpoint<_>, folded: &mut _| end.recv(folded);
+    spin_round("lanes", rounds, ends, recv, |end, buffer, folded| {
+        end.send_and_recv(buffer, folded);
+    })
 }
 
 /// µs per round through one MPSC channel per thread.

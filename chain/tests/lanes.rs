@@ -717,20 +717,8 @@ proptest! {
     }
 }
 
-/// A small deterministic generator (xorshift64*), so failures replay from the seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+mod common;
+use common::Rng;
 
 /// Keys at or above this are the stress test's random noise; below, its per-lane counters.
 const NOISE: u64 = 1 << 48;

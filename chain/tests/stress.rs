@@ -12,20 +12,8 @@ use chain::{Batch, Chain, Chainable, Reader};
 
 type Net = BTreeMap<u8, i64>;
 
-/// A small deterministic generator (xorshift64*), so failures replay from the seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+mod common;
+use common::Rng;
 
 /// Adds `sign` times `updates` to `net`, dropping keys that reach zero.
 fn add(net: &mut Net, updates: impl IntoIterator<Item = (u8, i64)>, sign: i64) {
