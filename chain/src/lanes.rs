@@ -65,9 +65,10 @@ struct Slot<T> {
 }
 
 // SAFETY: a slot's value is written only by its lane's writer, while no reader may read it
-// (every active reader's cursor has passed the atom in it, see `LaneEndpoint::make_room`), and read
-// by readers only after they loaded its stamp (acquire) and before they store a cursor past
-// it (release). `T: Send + Sync` as `Chainable` requires.
+// (every active reader's cursor has passed the atom in it, see `LaneEndpoint::make_room`), and
+// read by readers only after they loaded its stamp (acquire) and before they store a cursor past
+// it (release); every access goes through the `UnsafeCell` shim, which loom checks in the
+// `lanes_*` models. `T: Send + Sync` as `Chainable` requires.
 unsafe impl<T: Send + Sync> Sync for Slot<T> {}
 
 /// A reader's part of the shared state.
@@ -390,13 +391,18 @@ impl<T: Chainable> LaneEndpoint<T> {
             self.make_room(atom);
         }
         let slot = self.shared.slot(self.index, atom);
-        // SAFETY: the slot holds atom `atom - slots` (or nothing), which every active reader
-        // has folded or had drained (`make_room`: each cursor on this lane is at least
-        // `atom - slots`, loaded with acquire after the reader's last read of the slot).
-        // Readers read the slot again only after loading the stamp stored below. We are this
-        // lane's only writer (`&mut self`).
-        slot.value
-            .with_mut(|old| unsafe { std::ptr::swap(old, value) });
+        slot.value.with_mut(|old| {
+            // SAFETY: the slot holds atom `atom - slots` (or nothing), which every active
+            // reader has folded or had drained (`make_room`: each cursor on this lane is at
+            // least `atom - slots`, loaded with acquire after the reader's last read of the
+            // slot, or the reader was dropped, its `active` cleared with release after its
+            // reads). Readers read the slot again only after loading the stamp stored below.
+            // We are this lane's only writer (`&mut self`). Loom (a relaxed cursor or `active`
+            // ordering fails them): `lanes_wrapping_writer_races_reader`,
+            // `lanes_send_and_recv_races_send_and_recv`,
+            // `lanes_reader_drop_races_wrapping_writer`.
+            unsafe { std::ptr::swap(old, value) }
+        });
         // Release: a reader that loads this stamp (acquire) sees the value.
         slot.stamp.store(atom, Ordering::Release);
         self.tail = atom;
@@ -462,12 +468,13 @@ impl<T: Chainable> LaneEndpoint<T> {
         let copy = |gathered: &mut T, first: u64| {
             gathered.clear();
             for atom in first..=last {
-                // SAFETY: we wrote atom `atom` (it is at most our tail) and have not
-                // overwritten it (`make_room` runs before the next write); only reads, ours
-                // and readers', touch it until then.
-                let slot = shared.slot(lane, atom);
-                slot.value
-                    .with(|value| gathered.merge_ref(unsafe { &*value }));
+                shared.slot(lane, atom).value.with(|value| {
+                    // SAFETY: we wrote atom `atom` (it is at most our tail) and have not
+                    // overwritten it (`make_room` runs before the next write); only reads,
+                    // ours and readers', touch it until then. Loom:
+                    // `lanes_wrapping_writer_races_reader` (a drain racing the reader's reads).
+                    gathered.merge_ref(unsafe { &*value })
+                });
             }
         };
         if !may_take {
@@ -493,13 +500,16 @@ impl<T: Chainable> LaneEndpoint<T> {
         if alone {
             gathered.clear();
             for atom in now + 1..=last {
-                // SAFETY: every other active reader has folded this atom (above) and cursors
-                // only move forward, `reader` reads slots only under the lock we hold, and we
-                // are the only writer: nobody else touches this value until we overwrite it.
                 // NOTE: the guard poisons the lanes if this merge panics.
-                let slot = shared.slot(lane, atom);
-                slot.value
-                    .with_mut(|value| gathered.merge_from(unsafe { &mut *value }));
+                shared.slot(lane, atom).value.with_mut(|value| {
+                    // SAFETY: every other active reader has folded this atom (`alone`, loaded
+                    // with acquire) and cursors only move forward, `reader` reads slots only
+                    // under the lock we hold, and we are the only writer: nobody else touches
+                    // this value until we overwrite it. Loom:
+                    // `lanes_drain_takes_only_what_no_one_else_reads` (a weakened `alone`
+                    // check fails it).
+                    gathered.merge_from(unsafe { &mut *value })
+                });
             }
         } else if may_take || now != seen {
             // Not taken, or the reader folded some of them meanwhile: copy (rare).
@@ -556,11 +566,13 @@ impl<T: Chainable> LaneEndpoint<T> {
                 if slot.stamp.load(Ordering::Acquire) != last + 1 {
                     break;
                 }
-                // SAFETY: the stamp says the slot holds atom `last + 1`, which our cursor
-                // (`last`, or less) has not passed, so its writer does not overwrite it before
-                // we store the cursor below (`make_room`), and no drain moves our cursor while
-                // we hold the lock.
                 slot.value.with(|value| {
+                    // SAFETY: the stamp (acquire) says the slot holds atom `last + 1`, complete,
+                    // which our cursor (`last`, or less) has not passed, so its writer does not
+                    // overwrite it before we store the cursor below (`make_room`), and no drain
+                    // moves our cursor while we hold the lock. Loom (a relaxed stamp store or
+                    // load fails them): `lanes_wrapping_writer_races_reader`,
+                    // `lanes_send_and_recv_races_send_and_recv`.
                     let value = unsafe { &*value };
                     if !value.is_empty() {
                         acc.merge_ref(value);
