@@ -65,6 +65,9 @@ enum Medium<K: Ord + Clone + Send + Sync> {
         /// Indexed by local worker: the chain's version when the worker last looked at it
         /// ([`Reader::version`]), written and read only by that worker's thread.
         seen: Box<[CachePadded<AtomicU64>]>,
+        /// One more reader of the chain, driven by the workers' sends, whose deltas go to
+        /// the other processes (boxed: it is large, and there is one per channel).
+        forwarder: Box<Forwarder<Batch<K>>>,
     },
 }
 
@@ -79,9 +82,6 @@ struct Slot<K: Ord + Clone + Send + Sync> {
     medium: Medium<K>,
     /// Each worker's end, made with the medium and taken by the worker as it joins.
     locals: Mutex<Vec<Option<Local<K>>>>,
-    /// With other processes to forward to: one more reader of the chain, driven by the
-    /// workers' sends, whose deltas go to the other processes.
-    forwarder: Option<Forwarder<Batch<K>>>,
     /// The deliberately broken forwarder's `+1`s, held back to the next delta (tests only).
     held: Mutex<Batch<K>>,
     /// The counts at capability keys of everything forwarded so far (see [`Endpoint::forward`]);
@@ -94,7 +94,7 @@ impl<K: Ord + Clone + Send + Sync> Watched for Slot<K> {
         match &self.medium {
             Medium::Lanes(lanes) => lanes.has_news_for(local),
             // Relaxed: only this worker's thread writes it.
-            Medium::Chain { chain, seen } => {
+            Medium::Chain { chain, seen, .. } => {
                 chain.has_news_since(seen[local].load(Ordering::Relaxed))
             }
         }
@@ -103,22 +103,23 @@ impl<K: Ord + Clone + Send + Sync> Watched for Slot<K> {
 
 impl<K: Ord + Clone + Send + Sync> Slot<K> {
     fn new(threads: usize, forwarding: bool) -> Self {
-        let (medium, locals, forwarder) = if forwarding {
+        let (medium, locals) = if forwarding {
             let (chain, mut readers) = Chain::with_readers(threads + 1);
-            let forwarder = Forwarder::new(readers.pop().expect("a reader"));
+            let forwarder = Box::new(Forwarder::new(readers.pop().expect("a reader")));
             let seen = (0..threads)
                 .map(|_| CachePadded::new(AtomicU64::new(0)))
                 .collect();
             let locals = readers.into_iter().map(|r| Some(Local::Chain(r)));
-            (
-                Medium::Chain { chain, seen },
-                locals.collect(),
-                Some(forwarder),
-            )
+            let medium = Medium::Chain {
+                chain,
+                seen,
+                forwarder,
+            };
+            (medium, locals.collect())
         } else {
             let (lanes, endpoints) = Lanes::new(threads, LANE_SLOTS);
             let locals = endpoints.into_iter().map(|e| Some(Local::Lanes(e)));
-            (Medium::Lanes(lanes), locals.collect(), None)
+            (Medium::Lanes(lanes), locals.collect())
         };
         // Relaxed: see `live_chains`.
         LIVE.fetch_add(1, Ordering::Relaxed);
@@ -126,7 +127,6 @@ impl<K: Ord + Clone + Send + Sync> Slot<K> {
         Slot {
             medium,
             locals: Mutex::new(locals),
-            forwarder,
             held: Mutex::new(Batch::new()),
             forwarded: Mutex::new(Batch::new()),
         }
@@ -349,7 +349,7 @@ impl Rendezvous {
             .downcast::<Slot<K>>()
             .unwrap_or_else(|_| panic!("progress channel {channel} joined at two key types"));
         assert_eq!(
-            slot.forwarder.is_some(),
+            matches!(slot.medium, Medium::Chain { .. }),
             forwarding,
             "progress channel {channel} joined both with and without forwarding"
         );
@@ -572,7 +572,7 @@ impl<K: Ord + Clone + Send + Sync + 'static> Endpoint<K> {
         capability: impl Fn(&K) -> Option<i64>,
         mut send: impl FnMut(u64, &[(K, i64)]),
     ) {
-        let Some(forwarder) = self.slot.forwarder.as_ref() else {
+        let Medium::Chain { forwarder, .. } = &self.slot.medium else {
             return;
         };
         let forwarded = &self.slot.forwarded;
