@@ -57,6 +57,7 @@
 
 use crossbeam_utils::CachePadded;
 
+use crate::poison::{Guarded, Poison};
 use crate::ring::{Atom, Ring};
 use crate::sync::{Arc, AtomicBool, AtomicU64, Mutex, MutexGuard, Ordering, POISONED};
 use crate::Chainable;
@@ -202,35 +203,7 @@ impl<T: Chainable> State<T> {
 }
 
 /// The mutex guard of the state, which poisons the chain if the code under it unwinds.
-struct Critical<'a, T> {
-    state: MutexGuard<'a, State<T>>,
-    poisoned: &'a AtomicBool,
-    /// Whether the thread was already unwinding when it took the lock (a reader dropped
-    /// while unwinding): that unwinding is not a panic under the lock.
-    unwinding: bool,
-}
-
-impl<T> Drop for Critical<'_, T> {
-    fn drop(&mut self) {
-        if std::thread::panicking() && !self.unwinding {
-            // Release: pairs with the acquire in `Shared::check`.
-            self.poisoned.store(true, Ordering::Release);
-        }
-    }
-}
-
-impl<T> std::ops::Deref for Critical<'_, T> {
-    type Target = State<T>;
-    fn deref(&self) -> &State<T> {
-        &self.state
-    }
-}
-
-impl<T> std::ops::DerefMut for Critical<'_, T> {
-    fn deref_mut(&mut self) -> &mut State<T> {
-        &mut self.state
-    }
-}
+type Critical<'a, T> = Guarded<'a, MutexGuard<'a, State<T>>>;
 
 /// The state shared by every handle and reader of one chain.
 struct Shared<T> {
@@ -244,8 +217,8 @@ struct Published {
     /// Committed sends so far (`State::committed`), stored by each send under the mutex, just
     /// before the unlock.
     version: AtomicU64,
-    /// Set when code under the mutex panicked; never cleared.
-    poisoned: AtomicBool,
+    /// Set when code under the mutex panicked.
+    poisoned: Poison,
     /// A reader was dropped while its thread unwound and skipped its compaction (which may
     /// run user code): the next critical section sweeps the whole chain first. Written and
     /// read only under the mutex (relaxed); it lives here to keep the mutex's line small.
@@ -258,7 +231,7 @@ impl<T: Chainable> Shared<T> {
             state: CachePadded::new(Mutex::new(State::new(readers))),
             published: CachePadded::new(Published {
                 version: AtomicU64::new(0),
-                poisoned: AtomicBool::new(false),
+                poisoned: Poison::new(),
                 unswept: AtomicBool::new(false),
             }),
         }
@@ -266,29 +239,20 @@ impl<T: Chainable> Shared<T> {
 
     /// Whether code under the mutex ever panicked.
     fn is_poisoned(&self) -> bool {
-        // Acquire: pairs with the release in `Critical::drop`.
-        self.published.poisoned.load(Ordering::Acquire)
+        self.published.poisoned.is_set()
     }
 
     /// Panics with the documented message if code under the mutex ever panicked.
     #[track_caller]
     fn check(&self) {
-        if self.is_poisoned() {
-            panic!("{POISONED}");
-        }
+        self.published.poisoned.check();
     }
 
     /// Locks the state, or `None` if a previous holder panicked.
     fn try_lock(&self) -> Option<Critical<'_, T>> {
-        let unwinding = std::thread::panicking();
-        let state = self.state.lock().ok()?;
-        let mut critical = Critical {
-            state,
-            poisoned: &self.published.poisoned,
-            unwinding,
-        };
+        let mut critical = self.published.poisoned.guard(self.state.lock().ok()?);
         // Relaxed: written only under the mutex, which we hold.
-        if !unwinding && self.published.unswept.load(Ordering::Relaxed) {
+        if !critical.unwinding() && self.published.unswept.load(Ordering::Relaxed) {
             critical.sweep();
             self.published.unswept.store(false, Ordering::Relaxed);
         }

@@ -54,6 +54,7 @@
 
 use crossbeam_utils::CachePadded;
 
+use crate::poison::{Guarded, Poison};
 use crate::sync::{Arc, AtomicBool, AtomicU64, Mutex, MutexGuard, Ordering, UnsafeCell, POISONED};
 use crate::Chainable;
 
@@ -88,7 +89,7 @@ type Lane<T> = Box<[CachePadded<Slot<T>>]>;
 struct Shared<T> {
     lanes: Box<[Lane<T>]>,
     cells: Box<[CachePadded<Cell<T>>]>,
-    poisoned: CachePadded<AtomicBool>,
+    poisoned: CachePadded<Poison>,
     /// Atoms drained into backlogs (a statistic).
     drained: AtomicU64,
 }
@@ -96,24 +97,18 @@ struct Shared<T> {
 impl<T: Chainable> Shared<T> {
     #[track_caller]
     fn check(&self) {
-        // Acquire: pairs with the release in `Guard::drop`.
-        if self.poisoned.load(Ordering::Acquire) {
-            panic!("{POISONED}");
-        }
+        self.poisoned.check();
     }
 
     /// Locks reader `index`'s cell, panicking with the documented message if a holder
     /// panicked.
     #[track_caller]
-    fn lock(&self, index: usize) -> Guard<'_, T> {
+    fn lock(&self, index: usize) -> Guarded<'_, MutexGuard<'_, T>> {
         let backlog = self.cells[index]
             .backlog
             .lock()
             .unwrap_or_else(|_| panic!("{POISONED}"));
-        Guard {
-            backlog,
-            poisoned: &self.poisoned,
-        }
+        self.poisoned.guard(backlog)
     }
 
     fn slot(&self, lane: usize, atom: u64) -> &Slot<T> {
@@ -132,21 +127,6 @@ impl<T: Chainable> Shared<T> {
             // loaded it) a later one: either way news. An older atom's stamp is lower.
             self.slot(lane, cursor + 1).stamp.load(Ordering::Acquire) > cursor
         })
-    }
-}
-
-/// A cell's mutex guard, which poisons the lanes if the code under it unwinds.
-struct Guard<'a, T> {
-    backlog: MutexGuard<'a, T>,
-    poisoned: &'a AtomicBool,
-}
-
-impl<T> Drop for Guard<'_, T> {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            // Release: pairs with the acquire in `Shared::check`.
-            self.poisoned.store(true, Ordering::Release);
-        }
     }
 }
 
@@ -229,7 +209,7 @@ impl<T: Chainable> Lanes<T> {
                     })
                 })
                 .collect(),
-            poisoned: CachePadded::new(AtomicBool::new(false)),
+            poisoned: CachePadded::new(Poison::new()),
             drained: AtomicU64::new(0),
         });
         let endpoints = (0..endpoints)
@@ -517,7 +497,7 @@ impl<T: Chainable> LaneEndpoint<T> {
         }
         // NOTE: the guard poisons the lanes if this merge panics. `merge_from` moves the
         // gathered updates (no second copy) and leaves `gathered` empty.
-        guard.backlog.merge_from(gathered);
+        guard.merge_from(gathered);
         // Release: pairs with the acquire in `make_room` and `has_news`.
         cursor.store(last, Ordering::Release);
         drop(guard);
@@ -551,9 +531,9 @@ impl<T: Chainable> LaneEndpoint<T> {
         let cell = &shared.cells[index];
         let mut guard = shared.lock(index);
         let mut folded = false;
-        if !guard.backlog.is_empty() {
+        if !guard.is_empty() {
             // The backlog is this reader's alone: moved, not copied (and left empty).
-            acc.merge_from(&mut guard.backlog);
+            acc.merge_from(&mut guard);
             folded = true;
         }
         for (lane, cursor) in cell.cursors.iter().enumerate() {

@@ -68,6 +68,7 @@ mod forwarder;
 #[allow(unsafe_code)] // the slots of a lane: see the `// SAFETY:` comments
 mod lanes;
 mod mesh;
+mod poison;
 mod ring;
 mod sleepers;
 mod sync;
